@@ -1,0 +1,155 @@
+import type { Readable, Writable } from 'node:stream';
+import { decodeFrame, encodeFrame, type RejectReason, runtimeTag } from './format.js';
+
+/** One template's compiled code: its JavaScript and, optionally, V8's code cache for it. */
+export interface BucketCode {
+  /** The compiled JavaScript. A script whose completion value is the template (see `instantiate`). */
+  readonly js: string;
+  /** V8's code cache for exactly this `js`, made under the current runtime. */
+  readonly v8?: Uint8Array | undefined;
+}
+
+/** The engine side of a cache entry. Its fingerprint is part of every key. */
+export interface BucketEnvironment {
+  /** Engine name, version and every option that changes the generated code. */
+  readonly fingerprint: string;
+}
+
+/** What the last load did to a bucket. */
+export type LoadOutcome =
+  | { status: 'hit'; bytes: number; v8Dropped: boolean }
+  | { status: 'miss' }
+  | { status: 'rejected'; reason: RejectReason; bytes: number };
+
+/** Options a cache passes to the buckets it makes. */
+export interface BucketOptions {
+  /** Secrets: the first signs, any verifies. Empty: entries are neither signed nor checked. */
+  secrets?: readonly Uint8Array[];
+}
+
+/** A stream's byte limit: a longer stream is a rejected entry, not an out-of-memory crash. */
+const MAX_STREAM_BYTES = 512 * 1024 * 1024;
+
+type ByteSource = Readable | AsyncIterable<Uint8Array> | { readFile(): Promise<Uint8Array> };
+type ByteSink = Writable | { write(data: Uint8Array): Promise<unknown> };
+
+/**
+ * One template's entry: its identity (`key`), the source checksum it must match, and its
+ * compiled code. Buckets know the binary format and nothing about stores; caches move their
+ * bytes (Jinja2's `Bucket`).
+ *
+ * ```ts
+ * const bucket = new Bucket({ fingerprint: 'demo' }, 'key', 'checksum');
+ * bucket.code = { js: '(() => 42)' };
+ * const bytes = bucket.bytecodeToBytes();
+ * const copy = new Bucket({ fingerprint: 'demo' }, 'key', 'checksum');
+ * copy.bytecodeFromBytes(bytes); // copy.code.js === '(() => 42)'
+ * ```
+ */
+export class Bucket {
+  readonly environment: BucketEnvironment;
+  readonly key: string;
+  readonly checksum: string;
+  /** What the last `bytecodeFromBytes`/`loadBytecode` did; `null` before any load. */
+  lastLoad: LoadOutcome | null = null;
+  readonly #secrets: readonly Uint8Array[];
+  #code: BucketCode | null = null;
+  #encoded: Buffer | null = null;
+
+  constructor(environment: BucketEnvironment, key: string, checksum: string, options: BucketOptions = {}) {
+    this.environment = environment;
+    this.key = key;
+    this.checksum = checksum;
+    this.#secrets = options.secrets ?? [];
+  }
+
+  /** The compiled code, or `null` when the bucket is empty (a miss). */
+  get code(): BucketCode | null {
+    return this.#code;
+  }
+
+  set code(code: BucketCode | null) {
+    if (code !== null && typeof code?.js !== 'string') {
+      throw new TypeError('bucket.code must be null or { js: string; v8?: Uint8Array }');
+    }
+    this.#code = code;
+    this.#encoded = null;
+  }
+
+  /** True when the bucket signs and verifies its entries. */
+  get signed(): boolean {
+    return this.#secrets.length > 0;
+  }
+
+  /** Empties the bucket. */
+  reset(): void {
+    this.code = null;
+  }
+
+  /**
+   * Fills the bucket from one stored entry. A bad entry (wrong magic, version, checksum or
+   * signature, truncated, trailing bytes, bad CRC) leaves the bucket empty and never throws.
+   * An entry made under another runtime keeps its JavaScript and drops its V8 cache.
+   */
+  bytecodeFromBytes(bytes: Uint8Array): void {
+    const result = decodeFrame(bytes, { checksum: this.checksum, key: this.key, secrets: this.#secrets });
+    if (!result.ok) {
+      this.reset();
+      this.lastLoad = { status: 'rejected', reason: result.reason, bytes: bytes.length };
+      return;
+    }
+    this.code = result.v8 ? { js: result.js, v8: result.v8 } : { js: result.js };
+    // The stored bytes are already the encoding of this code when nothing was dropped.
+    if (!result.v8Dropped) this.#encoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.lastLoad = { status: 'hit', bytes: bytes.length, v8Dropped: result.v8Dropped };
+  }
+
+  /**
+   * The bucket as one binary frame (see `format.ts`). Throws `TypeError` on an empty bucket,
+   * as Jinja2 does: writing nothing is a bug in the caller, not a cache miss.
+   */
+  bytecodeToBytes(): Uint8Array {
+    const code = this.#code;
+    if (code === null) throw new TypeError(`cannot write an empty bucket (key ${this.key})`);
+    this.#encoded ??= encodeFrame(
+      { checksum: this.checksum, runtime: runtimeTag(), js: code.js, v8: code.v8 },
+      this.#secrets[0] ? { secret: this.#secrets[0], key: this.key } : undefined,
+    );
+    return this.#encoded;
+  }
+
+  /** Reads one entry from a stream, async iterable or file handle; bad bytes empty the bucket. */
+  async loadBytecode(source: ByteSource): Promise<void> {
+    if ('readFile' in source && typeof source.readFile === 'function') {
+      this.bytecodeFromBytes(await source.readFile());
+      return;
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      total += bytes.length;
+      if (total > MAX_STREAM_BYTES) {
+        (source as Partial<Readable>).destroy?.();
+        this.reset();
+        this.lastLoad = { status: 'rejected', reason: 'length', bytes: total };
+        return;
+      }
+      chunks.push(bytes);
+    }
+    this.bytecodeFromBytes(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+  }
+
+  /** Writes the entry to a writable stream or file handle. Throws `TypeError` on an empty bucket. */
+  async writeBytecode(sink: ByteSink): Promise<void> {
+    const bytes = this.bytecodeToBytes();
+    if ('writable' in sink || 'once' in sink) {
+      const stream = sink as Writable;
+      await new Promise<void>((resolve, reject) => {
+        stream.write(bytes, (error) => (error ? reject(error) : resolve()));
+      });
+      return;
+    }
+    await (sink as { write(data: Uint8Array): Promise<unknown> }).write(bytes);
+  }
+}

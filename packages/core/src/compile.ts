@@ -1,0 +1,132 @@
+import type { Bucket, BucketEnvironment } from './bucket.js';
+import type { BytecodeCache } from './cache.js';
+import { type Instantiated, instantiate } from './runtime.js';
+
+/** The engine side: compiles template source to JavaScript. */
+export interface TemplateEnvironment extends BucketEnvironment {
+  /**
+   * Compiles a template to a script whose completion value is the template (see `instantiate`).
+   * Errors propagate to the caller and nothing is cached.
+   */
+  compile(source: string, name: string, filename: string | null | undefined): string | Promise<string>;
+}
+
+/** One template as the engine's loader found it. */
+export interface TemplateSource {
+  name: string;
+  filename?: string | null;
+  source: string;
+}
+
+/** Where a template's code came from. */
+export type LoadedFrom = 'cache+v8' | 'cache' | 'compiled';
+
+/** A template loaded through a cache. */
+export interface LoadedTemplate<T> extends Instantiated<T> {
+  readonly bucket: Bucket;
+  readonly from: LoadedFrom;
+  /**
+   * Call after the template's first use (its first render): stores the entry again with a V8
+   * code cache taken now, when the entry had none or V8 rejected it. Does nothing otherwise,
+   * and nothing the second time. Never throws for backend errors unless the cache was made
+   * with `ignoreErrors: false`.
+   */
+  persistCodeCache(): Promise<void>;
+}
+
+/** Options of {@link loadTemplate}. */
+export interface LoadTemplateOptions {
+  /** Name shown in stack traces; defaults to the template's filename or name. */
+  scriptFilename?: string;
+  /** Store the JavaScript right after compiling, before the first render (default `true`). */
+  storeOnCompile?: boolean;
+}
+
+const inFlight = new WeakMap<BytecodeCache, Map<string, Promise<LoadedTemplate<unknown>>>>();
+
+/**
+ * The compile-through flow (Jinja2's `BaseLoader.load`): look the template up in the cache,
+ * compile and store it on a miss, and instantiate it, with V8's code cache when the entry has
+ * one for this runtime. Concurrent calls for the same template in one process compile once.
+ *
+ * ```ts
+ * const tpl = await loadTemplate(cache, environment, { name: 'page.html', source });
+ * render(tpl.value);
+ * await tpl.persistCodeCache();
+ * ```
+ */
+export function loadTemplate<T = unknown>(
+  cache: BytecodeCache,
+  environment: TemplateEnvironment,
+  template: TemplateSource,
+  options: LoadTemplateOptions = {},
+): Promise<LoadedTemplate<T>> {
+  let pending = inFlight.get(cache);
+  if (!pending) inFlight.set(cache, (pending = new Map()));
+  const id = `${cache.getCacheKey(template.name, template.filename, environment.fingerprint)}\0${template.source.length}\0${template.source}`;
+  const existing = pending.get(id);
+  if (existing) return existing as Promise<LoadedTemplate<T>>;
+  const started = (async () => {
+    const bucket = await cache.getBucket(environment, template.name, template.filename, template.source);
+    let from: LoadedFrom;
+    if (bucket.code) {
+      from = bucket.code.v8 ? 'cache+v8' : 'cache';
+    } else {
+      bucket.code = { js: await environment.compile(template.source, template.name, template.filename) };
+      from = 'compiled';
+      if (options.storeOnCompile ?? true) await cache.setBucket(bucket);
+    }
+    return finish<T>(bucket, from, options, (b) => cache.setBucket(b));
+  })();
+  const settled = started.finally(() => pending.delete(id));
+  pending.set(id, settled as Promise<LoadedTemplate<unknown>>);
+  return settled;
+}
+
+/**
+ * Synchronous {@link loadTemplate}, for synchronous engines and synchronous caches (memory,
+ * filesystem). `environment.compile` must return a string.
+ */
+export function loadTemplateSync<T = unknown>(
+  cache: BytecodeCache,
+  environment: TemplateEnvironment,
+  template: TemplateSource,
+  options: LoadTemplateOptions = {},
+): LoadedTemplate<T> {
+  const bucket = cache.getBucketSync(environment, template.name, template.filename, template.source);
+  let from: LoadedFrom;
+  if (bucket.code) {
+    from = bucket.code.v8 ? 'cache+v8' : 'cache';
+  } else {
+    const js = environment.compile(template.source, template.name, template.filename);
+    if (typeof js !== 'string') throw new TypeError('loadTemplateSync needs an environment whose compile() is synchronous');
+    bucket.code = { js };
+    from = 'compiled';
+    if (options.storeOnCompile ?? true) cache.setBucketSync(bucket);
+  }
+  return finish<T>(bucket, from, options, async (b) => cache.setBucketSync(b));
+}
+
+function finish<T>(
+  bucket: Bucket,
+  from: LoadedFrom,
+  options: LoadTemplateOptions,
+  store: (bucket: Bucket) => Promise<void>,
+): LoadedTemplate<T> {
+  const code = bucket.code!;
+  const result = instantiate<T>(code, { filename: options.scriptFilename ?? bucket.key });
+  let persisted: Promise<void> | null = result.needsCodeCache ? null : Promise.resolve();
+  return {
+    ...result,
+    bucket,
+    from,
+    persistCodeCache() {
+      persisted ??= (async () => {
+        // The V8 cache belongs to exactly this JavaScript: never pair it with a recompile.
+        bucket.code = { js: code.js, v8: result.createCodeCache() };
+        await store(bucket);
+      })();
+      return persisted;
+    },
+  };
+}

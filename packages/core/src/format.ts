@@ -1,0 +1,218 @@
+/**
+ * The binary frame of one cache entry. Every integer is little-endian.
+ *
+ * | offset | size | field                                                          |
+ * |--------|------|----------------------------------------------------------------|
+ * | 0      | 3    | magic `bcc` (0x62 0x63 0x63)                                   |
+ * | 3      | 1    | format version ({@link FORMAT_VERSION})                        |
+ * | 4      | 1    | flags: bit 0 set when an HMAC-SHA256 tag follows the payload   |
+ * | 5      | 1    | C, length of the source checksum                               |
+ * | 6      | C    | source checksum (ASCII)                                        |
+ * |        | 1    | R, length of the runtime tag                                   |
+ * |        | R    | runtime tag (ASCII): node version, arch, V8 cached-data tag    |
+ * |        | 4    | J, length of the JavaScript                                    |
+ * |        | J    | compiled JavaScript (UTF-8)                                    |
+ * |        | 4    | V, length of the V8 code cache (0 when there is none)          |
+ * |        | V    | V8 code cache                                                  |
+ * |        | 32   | HMAC-SHA256 over every byte above and the entry key (if flag)  |
+ * | end-4  | 4    | CRC32 of every byte before it                                  |
+ *
+ * The frame is binary on purpose: base64 inside JSON costs as much as V8's own deserialisation.
+ * See docs/format.md for the rules each field is checked by.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { cachedDataVersionTag } from 'node:v8';
+import { crc32 } from 'node:zlib';
+
+/** The first three bytes of every entry: ASCII `bcc`. */
+export const MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x62, 0x63, 0x63);
+
+/**
+ * Bumped whenever the frame layout or the code that bcc's integrations generate changes, so
+ * entries written by an older bcc become misses instead of being misread.
+ */
+export const FORMAT_VERSION = 1;
+
+/** Flag bit: the frame carries an HMAC-SHA256 tag. */
+export const FLAG_SIGNED = 0b1;
+
+const HMAC_LENGTH = 32;
+const CRC_LENGTH = 4;
+const MAX_SHORT_STRING = 255;
+
+let cachedRuntimeTag: string | undefined;
+
+/**
+ * Identifies the runtime a V8 code cache was made under: Node version, CPU architecture and
+ * `v8.cachedDataVersionTag()` (which also changes with V8 flags such as `--max-old-space-size`).
+ * V8 only checks a code cache against the source length, and a foreign one can crash the
+ * process, so bcc hands V8 a cache only when this tag matches exactly.
+ */
+export function runtimeTag(): string {
+  cachedRuntimeTag ??= `node-${process.version}-${process.arch}-v8-${cachedDataVersionTag()}`;
+  return cachedRuntimeTag;
+}
+
+/** What a frame holds. */
+export interface FrameContents {
+  checksum: string;
+  runtime: string;
+  js: string;
+  v8?: Uint8Array | undefined;
+}
+
+/** A key for signing and verifying entries. Strings are taken as UTF-8. */
+export type SecretInput = string | Uint8Array;
+
+/** Why a frame was refused. Each reason is counted in the cache's stats. */
+export type RejectReason =
+  | 'short'
+  | 'magic'
+  | 'version'
+  | 'length'
+  | 'trailing'
+  | 'crc'
+  | 'unsigned'
+  | 'signature'
+  | 'checksum';
+
+/** The result of {@link decodeFrame}. */
+export type DecodeResult =
+  | { ok: true; js: string; v8: Uint8Array | undefined; runtime: string; v8Dropped: boolean }
+  | { ok: false; reason: RejectReason };
+
+function signature(secret: Uint8Array, body: Uint8Array, key: string): Buffer {
+  return createHmac('sha256', secret).update(body).update('\0').update(key).digest();
+}
+
+function asciiBytes(value: string, field: string): Buffer {
+  const bytes = Buffer.from(value, 'latin1');
+  if (bytes.length > MAX_SHORT_STRING || !/^[\x20-\x7e]*$/.test(value)) {
+    throw new TypeError(`${field} must be printable ASCII of at most ${MAX_SHORT_STRING} characters`);
+  }
+  return bytes;
+}
+
+/**
+ * Encodes one entry. With `secret`, the frame is signed for `key`, so it cannot be replayed
+ * under another key or made by anyone without the secret.
+ */
+export function encodeFrame(contents: FrameContents, signing?: { secret: Uint8Array; key: string }): Buffer {
+  const checksum = asciiBytes(contents.checksum, 'checksum');
+  const runtime = asciiBytes(contents.runtime, 'runtime tag');
+  const jsLength = Buffer.byteLength(contents.js, 'utf8');
+  const v8 = contents.v8 ?? new Uint8Array(0);
+  const bodyLength = 3 + 1 + 1 + 1 + checksum.length + 1 + runtime.length + 4 + jsLength + 4 + v8.length;
+  const total = bodyLength + (signing ? HMAC_LENGTH : 0) + CRC_LENGTH;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  out.set(MAGIC, at);
+  at += 3;
+  out[at++] = FORMAT_VERSION;
+  out[at++] = signing ? FLAG_SIGNED : 0;
+  out[at++] = checksum.length;
+  out.set(checksum, at);
+  at += checksum.length;
+  out[at++] = runtime.length;
+  out.set(runtime, at);
+  at += runtime.length;
+  out.writeUInt32LE(jsLength, at);
+  at += 4;
+  at += out.write(contents.js, at, jsLength, 'utf8');
+  out.writeUInt32LE(v8.length, at);
+  at += 4;
+  out.set(v8, at);
+  at += v8.length;
+  if (signing) {
+    signature(signing.secret, out.subarray(0, bodyLength), signing.key).copy(out, at);
+    at += HMAC_LENGTH;
+  }
+  out.writeUInt32LE(crc32(out.subarray(0, at)), at);
+  return out;
+}
+
+/** What {@link decodeFrame} checks the frame against. */
+export interface DecodeExpectations {
+  /** The source checksum the caller needs; any other is a miss. */
+  checksum: string;
+  /** The entry key, needed to verify signatures. */
+  key: string;
+  /** Accepted secrets; when non-empty, unsigned or wrongly signed frames are refused. */
+  secrets?: readonly Uint8Array[];
+  /** The current runtime tag; a V8 cache made under another is dropped. Default {@link runtimeTag}. */
+  runtime?: string;
+}
+
+/**
+ * Decodes and checks one entry. Never throws on bad bytes: it reports why it refused them.
+ * The returned V8 bytes are a view into `bytes`, not a copy (copying 45 KB costs ~12 µs).
+ */
+export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): DecodeResult {
+  const size = bytes.length;
+  if (size < 3 + 1 + 1 + 1 + 1 + 4 + 4 + CRC_LENGTH) return { ok: false, reason: 'short' };
+  if (bytes[0] !== 0x62 || bytes[1] !== 0x63 || bytes[2] !== 0x63) return { ok: false, reason: 'magic' };
+  if (bytes[3] !== FORMAT_VERSION) return { ok: false, reason: 'version' };
+  const flags = bytes[4]!;
+  if ((flags & ~FLAG_SIGNED) !== 0) return { ok: false, reason: 'version' };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, size);
+  const tail = ((flags & FLAG_SIGNED) !== 0 ? HMAC_LENGTH : 0) + CRC_LENGTH;
+  const end = size - tail;
+  let at = 5;
+  const checksumLength = bytes[at++]!;
+  const checksumStart = at;
+  at += checksumLength;
+  if (at + 1 > end) return { ok: false, reason: 'length' };
+  const runtimeLength = bytes[at++]!;
+  const runtimeStart = at;
+  at += runtimeLength;
+  if (at + 4 > end) return { ok: false, reason: 'length' };
+  const jsLength = view.getUint32(at, true);
+  at += 4;
+  const jsStart = at;
+  if (jsLength > end - at - 4) return { ok: false, reason: 'length' };
+  at += jsLength;
+  const v8Length = view.getUint32(at, true);
+  at += 4;
+  const v8Start = at;
+  if (v8Length > end - at) return { ok: false, reason: 'length' };
+  at += v8Length;
+  if (at !== end) return { ok: false, reason: 'trailing' };
+
+  if (view.getUint32(size - CRC_LENGTH, true) !== crc32(bytes.subarray(0, size - CRC_LENGTH))) {
+    return { ok: false, reason: 'crc' };
+  }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, size);
+  const secrets = expect.secrets;
+  if (secrets && secrets.length > 0) {
+    if ((flags & FLAG_SIGNED) === 0) return { ok: false, reason: 'unsigned' };
+    const tag = buf.subarray(end, end + HMAC_LENGTH);
+    const body = buf.subarray(0, end);
+    let valid = false;
+    for (const secret of secrets) {
+      // Every secret is tried, so the time taken says nothing about which one matched.
+      if (timingSafeEqual(signature(secret, body, expect.key), tag)) valid = true;
+    }
+    if (!valid) return { ok: false, reason: 'signature' };
+  }
+  if (buf.toString('latin1', checksumStart, checksumStart + checksumLength) !== expect.checksum) {
+    return { ok: false, reason: 'checksum' };
+  }
+  const runtime = buf.toString('latin1', runtimeStart, runtimeStart + runtimeLength);
+  const js = buf.toString('utf8', jsStart, jsStart + jsLength);
+  const sameRuntime = runtime === (expect.runtime ?? runtimeTag());
+  const v8 = sameRuntime && v8Length > 0 ? bytes.subarray(v8Start, v8Start + v8Length) : undefined;
+  return { ok: true, js, v8, runtime, v8Dropped: !sameRuntime && v8Length > 0 };
+}
+
+/** Normalises secrets given as a string, bytes or a list (first signs, all verify). */
+export function normalizeSecrets(input: SecretInput | readonly SecretInput[] | undefined): Uint8Array[] {
+  if (input === undefined) return [];
+  const list = Array.isArray(input) ? input : [input as SecretInput];
+  return list.map((secret, index) => {
+    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+      throw new TypeError(`secret #${index} must be a non-empty string or Uint8Array`);
+    }
+    return bytes;
+  });
+}

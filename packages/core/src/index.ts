@@ -1,0 +1,40 @@
+export { Bucket, type BucketCode, type BucketEnvironment, type BucketOptions, type LoadOutcome } from './bucket.js';
+export { BytecodeCache, type BytecodeCacheOptions, type ErrorContext, isBytecodeCache } from './cache.js';
+export {
+  type LoadedFrom,
+  type LoadedTemplate,
+  type LoadTemplateOptions,
+  loadTemplate,
+  loadTemplateSync,
+  type TemplateEnvironment,
+  type TemplateSource,
+} from './compile.js';
+export {
+  BccAdapterNotInstalledError,
+  BccBackendError,
+  BccConfigError,
+  BccEntryTooLargeError,
+  BccError,
+  type BccErrorCode,
+  BccInsecureDirectoryError,
+  BccRejectedEntryError,
+  BccUnsupportedError,
+  isBccError,
+} from './errors.js';
+export {
+  type DecodeExpectations,
+  type DecodeResult,
+  decodeFrame,
+  encodeFrame,
+  FLAG_SIGNED,
+  FORMAT_VERSION,
+  type FrameContents,
+  MAGIC,
+  normalizeSecrets,
+  type RejectReason,
+  runtimeTag,
+  type SecretInput,
+} from './format.js';
+export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.js';
+export { type CodeCacheState, type InstantiateOptions, type Instantiated, instantiate } from './runtime.js';
+export type { CacheStats } from './stats.js';
