@@ -1,0 +1,34 @@
+import { ask, freePort, ServerProcess, type TestServer, tempDir, waitUntil } from './process.js';
+
+/** Options of {@link startMemcached}. */
+export interface MemcachedOptions {
+  /** Item size limit (`memcached -I`), e.g. `'1m'` (the server's default) or `'4m'`. */
+  itemSize?: string;
+}
+
+/** Starts `memcached` on a free loopback port. */
+export async function startMemcached(options: MemcachedOptions = {}): Promise<TestServer> {
+  const port = await freePort();
+  const dir = tempDir('bcc-memcached-');
+  const args = ['-p', String(port), '-l', '127.0.0.1', '-U', '0', '-m', '64'];
+  if (options.itemSize) args.push('-I', options.itemSize);
+  // memcached refuses to run as root unless told which user to become.
+  if (process.getuid?.() === 0) args.push('-u', 'root');
+  const server = new ServerProcess('memcached', 'memcached', args, dir.path);
+  const start = async () => {
+    server.start();
+    await waitUntil(`memcached on port ${port}`, () => ask(port, 'version\r\n', (r) => r.includes('\r\n')), () => server.output);
+  };
+  await start();
+  return {
+    url: `127.0.0.1:${port}`,
+    host: '127.0.0.1',
+    port,
+    kill: () => server.kill(),
+    start,
+    stop: async () => {
+      await server.kill();
+      dir.remove();
+    },
+  };
+}
