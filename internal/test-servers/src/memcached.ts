@@ -17,7 +17,11 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Te
   const server = new ServerProcess('memcached', 'memcached', args, dir.path);
   const start = async () => {
     server.start();
-    await waitUntil(`memcached on port ${port}`, () => ask(port, 'version\r\n', (r) => r.includes('\r\n')), () => server.output);
+    await waitUntil(
+      `memcached on port ${port}`,
+      () => ask(port, 'version\r\n', (r) => r.includes('\r\n')),
+      () => server.output,
+    );
   };
   await start();
   return {

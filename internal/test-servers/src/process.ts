@@ -12,13 +12,20 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 /** Sends `request` over TCP and resolves with the first reply that `done` accepts. */
-export function ask(port: number, request: string, done: (reply: string) => boolean, timeoutMs = 500): Promise<string> {
+export function ask(
+  port: number,
+  request: string,
+  done: (reply: string) => boolean,
+  timeoutMs = 500,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     let reply = '';
@@ -44,7 +51,12 @@ export function ask(port: number, request: string, done: (reply: string) => bool
 }
 
 /** Polls `probe` until it resolves, or fails after `timeoutMs` with the server's output. */
-export async function waitUntil(what: string, probe: () => Promise<unknown>, output: () => string, timeoutMs = 15_000) {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<unknown>,
+  output: () => string,
+  timeoutMs = 15_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -52,7 +64,9 @@ export async function waitUntil(what: string, probe: () => Promise<unknown>, out
       return;
     } catch (error) {
       if (Date.now() > deadline) {
-        throw new Error(`${what} did not answer within ${timeoutMs} ms: ${(error as Error).message}\n${output()}`);
+        throw new Error(
+          `${what} did not answer within ${timeoutMs} ms: ${(error as Error).message}\n${output()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -5,12 +5,25 @@ import { ask, freePort, ServerProcess, type TestServer, tempDir, waitUntil } fro
 const run = promisify(execFile);
 
 function redisArgs(port: number, extra: string[] = []): string[] {
-  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...extra];
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+    ...extra,
+  ];
 }
 
-const ping = (port: number) => () => ask(port, 'PING\r\n', (r) => r.includes('\r\n')).then((r) => {
-  if (!r.startsWith('+PONG')) throw new Error(r.trim());
-});
+const ping = (port: number) => () =>
+  ask(port, 'PING\r\n', (r) => r.includes('\r\n')).then((r) => {
+    if (!r.startsWith('+PONG')) throw new Error(r.trim());
+  });
 
 /** Starts `redis-server` on a free loopback port. */
 export async function startRedis(): Promise<TestServer> {
@@ -50,7 +63,14 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       new ServerProcess(
         `redis-cluster-${port}`,
         'redis-server',
-        redisArgs(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']),
+        redisArgs(port, [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '2000',
+        ]),
         dir.path,
       ),
   );
@@ -63,9 +83,20 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       server.start();
       await waitUntil(`redis cluster node ${ports[i]}`, ping(ports[i]!), () => server.output);
     }
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      timeout: 30_000,
-    });
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      {
+        timeout: 30_000,
+      },
+    );
     for (const port of ports) {
       await waitUntil(
         `redis cluster state on ${port}`,

@@ -19,16 +19,32 @@ export async function startS3rver(): Promise<TestServer> {
   const server = new ServerProcess(
     's3rver',
     process.execPath,
-    ['--openssl-legacy-provider', bin, '-d', dir.path, '-a', '127.0.0.1', '-p', String(port), '--silent', '--configure-bucket', TEST_S3_BUCKET],
+    [
+      '--openssl-legacy-provider',
+      bin,
+      '-d',
+      dir.path,
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '--silent',
+      '--configure-bucket',
+      TEST_S3_BUCKET,
+    ],
     dir.path,
   );
   const start = async () => {
     server.start();
     await waitUntil(
       `s3rver on port ${port}`,
-      () => ask(port, `GET /${TEST_S3_BUCKET} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, (r) => r.includes('\r\n\r\n')).then((r) => {
-        if (!r.startsWith('HTTP/1.1 200') && !r.startsWith('HTTP/1.1 403')) throw new Error(r.split('\r\n')[0]);
-      }),
+      () =>
+        ask(port, `GET /${TEST_S3_BUCKET} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, (r) =>
+          r.includes('\r\n\r\n'),
+        ).then((r) => {
+          if (!r.startsWith('HTTP/1.1 200') && !r.startsWith('HTTP/1.1 403'))
+            throw new Error(r.split('\r\n')[0]);
+        }),
       () => server.output,
     );
   };

@@ -99,7 +99,8 @@ export function loadTemplateSync<T = unknown>(
     from = bucket.code.v8 ? 'cache+v8' : 'cache';
   } else {
     const js = environment.compile(template.source, template.name, template.filename);
-    if (typeof js !== 'string') throw new TypeError('loadTemplateSync needs an environment whose compile() is synchronous');
+    if (typeof js !== 'string')
+      throw new TypeError('loadTemplateSync needs an environment whose compile() is synchronous');
     bucket.code = { js };
     from = 'compiled';
     if (options.storeOnCompile ?? true) cache.setBucketSync(bucket);

@@ -1,4 +1,10 @@
-export { Bucket, type BucketCode, type BucketEnvironment, type BucketOptions, type LoadOutcome } from './bucket.js';
+export {
+  Bucket,
+  type BucketCode,
+  type BucketEnvironment,
+  type BucketOptions,
+  type LoadOutcome,
+} from './bucket.js';
 export { BytecodeCache, type BytecodeCacheOptions, type ErrorContext, isBytecodeCache } from './cache.js';
 export {
   type LoadedFrom,
@@ -36,5 +42,5 @@ export {
   type SecretInput,
 } from './format.js';
 export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.js';
-export { type CodeCacheState, type InstantiateOptions, type Instantiated, instantiate } from './runtime.js';
+export { type CodeCacheState, type Instantiated, type InstantiateOptions, instantiate } from './runtime.js';
 export type { CacheStats } from './stats.js';

@@ -37,13 +37,20 @@ export interface InstantiateOptions {
  * `code.v8` reaches this function only when the entry's runtime tag matched this process
  * (the Bucket drops it otherwise), so V8 never sees a cache from another Node or V8 build.
  */
-export function instantiate<T = unknown>(code: BucketCode, options: InstantiateOptions = {}): Instantiated<T> {
+export function instantiate<T = unknown>(
+  code: BucketCode,
+  options: InstantiateOptions = {},
+): Instantiated<T> {
   const cachedData = code.v8 && code.v8.length > 0 ? code.v8 : undefined;
   const script = new Script(code.js, {
     filename: options.filename ?? 'bcc-template.js',
     ...(cachedData ? { cachedData } : {}),
   });
-  const codeCache: CodeCacheState = cachedData ? (script.cachedDataRejected ? 'rejected' : 'accepted') : 'absent';
+  const codeCache: CodeCacheState = cachedData
+    ? script.cachedDataRejected
+      ? 'rejected'
+      : 'accepted'
+    : 'absent';
   const value = script.runInThisContext({ displayErrors: true }) as T;
   return {
     value,

@@ -16,7 +16,9 @@ export function makeCode(seed: string, bytes = 2000): BucketCode {
   const jsLength = Math.max(16, Math.floor(bytes / 2));
   const line = `/* ${seed} — ünïcødé ✓ 模板 */\n`;
   const head = `(function(){ return ${JSON.stringify(seed)}; })\n`;
-  const js = head + line.repeat(Math.max(0, Math.ceil((jsLength - Buffer.byteLength(head)) / Buffer.byteLength(line))));
+  const js =
+    head +
+    line.repeat(Math.max(0, Math.ceil((jsLength - Buffer.byteLength(head)) / Buffer.byteLength(line))));
   const v8 = new Uint8Array(Math.max(256, bytes - jsLength));
   let x = 0;
   for (const ch of seed) x = (x * 31 + ch.charCodeAt(0)) >>> 0;

@@ -13,6 +13,7 @@
  * });
  * ```
  */
-export { runConformanceSuite } from './suite.js';
-export type { ConformanceFeatures, ConformanceTarget, TestApi, CreateContext } from './types.js';
+
 export { makeCode, testEnvironment } from './fixtures.js';
+export { runConformanceSuite } from './suite.js';
+export type { ConformanceFeatures, ConformanceTarget, CreateContext, TestApi } from './types.js';
