@@ -1,1 +1,2 @@
-export {};
+export { RedisBytecodeCache, type RedisBytecodeCacheOptions, type RedisClient } from './redis-cache.js';
+export { keySlot } from './slot.js';

@@ -1,0 +1,294 @@
+import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import { escapeGlob } from './glob.js';
+import { keySlot } from './slot.js';
+import { withTimeout } from './timeout.js';
+
+/** A single-node ioredis client or an ioredis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** Options of {@link RedisBytecodeCache}. */
+export interface RedisBytecodeCacheOptions extends BytecodeCacheOptions {
+  /**
+   * A client you made (`new Redis(...)` or `new Cluster(...)`). The cache never closes it.
+   * Give it a `commandTimeout` of its own; the cache also bounds every call by
+   * {@link commandTimeout}, but a command it stopped waiting for may still sit in ioredis'
+   * offline queue.
+   */
+  client?: RedisClient;
+  /** Where to connect when no `client` is given, e.g. `redis://127.0.0.1:6379/0`. */
+  url?: string;
+  /** ioredis options for the client the cache makes; they override the cache's defaults. */
+  options?: RedisOptions;
+  /** Prefix of every key (default `'bcc/'`). `clear()` deletes the keys under it, so it must not be empty. */
+  prefix?: string;
+  /** Time to live of an entry in seconds (`SET … PX`). Default: no expiry. */
+  ttl?: number;
+  /**
+   * Upper bound on every call, in milliseconds (default 500). A dead or stalled Redis is a miss
+   * after at most this long, never a hung render.
+   */
+  commandTimeout?: number;
+}
+
+const DEFAULT_COMMAND_TIMEOUT = 500;
+/** MGET batch size: bounds one reply's size when a warm-up asks for thousands of entries. */
+const MGET_CHUNK = 100;
+const SCAN_COUNT = 500;
+
+const isCluster = (client: RedisClient): client is Cluster =>
+  (client as { isCluster?: boolean }).isCluster === true;
+
+/**
+ * Stores entries in Redis or a Redis Cluster through ioredis: binary values (`getBuffer`),
+ * `SET … PX` for the time to live, `MGET` batches for `loadMany` (grouped by node in a
+ * cluster), and `clear()` by `SCAN` + `UNLINK` under the prefix on every master.
+ *
+ * ```ts
+ * import { RedisBytecodeCache } from '@bcc/redis';
+ * const cache = new RedisBytecodeCache({ url: 'redis://127.0.0.1:6379', prefix: 'app/', ttl: 86400 });
+ * ```
+ */
+export class RedisBytecodeCache extends BytecodeCache {
+  /** The ioredis client (yours, or the one the cache made). */
+  readonly client: RedisClient;
+  readonly prefix: string;
+  /** Time to live in seconds, or `undefined` for none. */
+  readonly ttl: number | undefined;
+  readonly commandTimeout: number;
+  readonly #ownsClient: boolean;
+  readonly #ttlMs: number | undefined;
+  /** Resolves once the client we made has connected or failed its first attempt. */
+  #startup: Promise<void> | null = null;
+
+  constructor(options: RedisBytecodeCacheOptions = {}) {
+    super(options);
+    const prefix = options.prefix ?? 'bcc/';
+    if (typeof prefix !== 'string' || prefix.length === 0) {
+      throw new BccConfigError(
+        'prefix must be a non-empty string: clear() deletes every key under it, so an empty prefix would empty the database',
+      );
+    }
+    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0)) {
+      throw new BccConfigError(`ttl must be a positive number of seconds, got ${String(options.ttl)}`);
+    }
+    const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
+    if (!(Number.isFinite(commandTimeout) && commandTimeout > 0)) {
+      throw new BccConfigError(
+        `commandTimeout must be a positive number of milliseconds, got ${String(commandTimeout)}`,
+      );
+    }
+    if (options.client && (options.url || options.options)) {
+      throw new BccConfigError('pass either client, or url/options to make one, not both');
+    }
+    this.prefix = prefix;
+    this.ttl = options.ttl;
+    this.#ttlMs = options.ttl === undefined ? undefined : Math.max(1, Math.round(options.ttl * 1000));
+    this.commandTimeout = commandTimeout;
+    if (options.client) {
+      this.client = options.client;
+      this.#ownsClient = false;
+    } else {
+      this.client = this.#makeClient(options.url, options.options);
+      this.#ownsClient = true;
+    }
+  }
+
+  override get backendName(): string {
+    return 'redis';
+  }
+
+  /** The Redis key of an entry, before ioredis' own `keyPrefix`. */
+  keyFor(bucketKey: string): string {
+    return this.prefix + bucketKey;
+  }
+
+  async loadBytecode(bucket: Bucket): Promise<void> {
+    const bytes = await this.#call(() => this.client.getBuffer(this.keyFor(bucket.key)), 'GET');
+    if (bytes) bucket.bytecodeFromBytes(bytes);
+  }
+
+  async dumpBytecode(bucket: Bucket): Promise<void> {
+    const bytes = bucket.bytecodeToBytes();
+    const value = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const key = this.keyFor(bucket.key);
+    const ttlMs = this.#ttlMs;
+    await this.#call(
+      () => (ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', ttlMs)),
+      'SET',
+    );
+  }
+
+  /**
+   * Fills many buckets: `MGET` in chunks on a single node; in a cluster, one pipeline of GETs
+   * per master (a multi-key command may only name keys of one slot).
+   */
+  override async loadMany(buckets: readonly Bucket[]): Promise<void> {
+    if (buckets.length === 0) return;
+    const client = this.client;
+    if (isCluster(client)) {
+      await this.#call(() => this.#loadFromCluster(client, buckets), 'GET (batch)');
+      return;
+    }
+    await this.#call(() => {
+      const chunks: Promise<void>[] = [];
+      for (let start = 0; start < buckets.length; start += MGET_CHUNK) {
+        const chunk = buckets.slice(start, start + MGET_CHUNK);
+        chunks.push(
+          client.mgetBuffer(...chunk.map((b) => this.keyFor(b.key))).then((values) => {
+            for (const [i, bytes] of values.entries()) if (bytes) chunk[i]!.bytecodeFromBytes(bytes);
+          }),
+        );
+      }
+      return Promise.all(chunks);
+    }, 'MGET');
+  }
+
+  /**
+   * Deletes every key under the prefix with `SCAN MATCH` + `UNLINK`, on every master of a
+   * cluster. ioredis applies its `keyPrefix` option to commands' keys but not to `SCAN`
+   * patterns, so the pattern carries it and it is stripped again before `UNLINK`.
+   */
+  override async clear(): Promise<void> {
+    if (this.#startup) await this.#startup;
+    const client = this.client;
+    const pattern = `${escapeGlob(keyPrefixOf(client) + this.prefix)}*`;
+    const nodes = isCluster(client) ? client.nodes('master') : [client];
+    if (nodes.length === 0)
+      throw new Error('no Redis Cluster master is known yet (is the cluster reachable?)');
+    await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, isCluster(client))));
+  }
+
+  /** Closes the client if the cache made it; a client you passed in stays open. */
+  override async close(): Promise<void> {
+    if (!this.#ownsClient) return;
+    const client = this.client;
+    if (client.status === 'end') return;
+    try {
+      await withTimeout(client.quit(), this.commandTimeout, 'redis QUIT');
+    } catch {
+      // A dead server cannot answer QUIT; dropping the connection is all that is left to do.
+    }
+    client.disconnect();
+  }
+
+  #makeClient(url: string | undefined, options: RedisOptions | undefined): Redis {
+    const defaults: RedisOptions = {
+      commandTimeout: this.commandTimeout,
+      connectTimeout: Math.max(1000, this.commandTimeout * 2),
+      // While disconnected, fail at once instead of queueing: a dead Redis must be a fast miss,
+      // not `commandTimeout` of waiting per template.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // Reconnect quickly and keep trying: hits resume within a second of Redis coming back.
+      retryStrategy: (times: number) => Math.min(50 * 2 ** times, 1000),
+    };
+    const merged = { ...defaults, ...options };
+    const client = url ? new Redis(url, merged) : new Redis(merged);
+    // Failed calls are reported through onError; connection errors repeat on every reconnect
+    // attempt and would only flood it (and ioredis prints unhandled ones to the console).
+    client.on('error', () => {});
+    this.#startup = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        client.off('error', done);
+        client.off('end', done);
+        this.#startup = null;
+        resolve();
+      };
+      const timer = setTimeout(done, merged.connectTimeout ?? 1000);
+      timer.unref();
+      client.once('ready', done);
+      client.once('error', done);
+      client.once('end', done);
+    });
+    return client;
+  }
+
+  /**
+   * Sends a command once the made client's first connection attempt has settled, bounded by
+   * `commandTimeout` (a client the cache made bounds its commands itself).
+   */
+  #call<T>(send: () => Promise<T>, what: string): Promise<T> {
+    if (this.#startup) return this.#startup.then(() => this.#call(send, what));
+    if (this.#ownsClient) return send().catch(explainOffline);
+    return withTimeout(send(), this.commandTimeout, `redis ${what}`);
+  }
+
+  async #loadFromCluster(cluster: Cluster, buckets: readonly Bucket[]): Promise<void> {
+    const keyPrefix = keyPrefixOf(cluster);
+    const byNode = new Map<string, Bucket[]>();
+    const unrouted: Bucket[] = [];
+    for (const bucket of buckets) {
+      const master = cluster.slots[keySlot(keyPrefix + this.keyFor(bucket.key))]?.[0];
+      if (master === undefined) {
+        unrouted.push(bucket);
+        continue;
+      }
+      const group = byNode.get(master);
+      if (group) group.push(bucket);
+      else byNode.set(master, [bucket]);
+    }
+    const work: Promise<void>[] = [];
+    for (const group of byNode.values()) {
+      const pipeline = cluster.pipeline();
+      for (const bucket of group) pipeline.getBuffer(this.keyFor(bucket.key));
+      work.push(
+        pipeline.exec().then((results) => {
+          for (const [i, [error, bytes]] of (results ?? []).entries()) {
+            if (error) throw error;
+            if (bytes) group[i]!.bytecodeFromBytes(bytes as Buffer);
+          }
+        }),
+      );
+    }
+    // Slots not known yet (the cluster is still connecting): one GET each, routed by ioredis.
+    for (const bucket of unrouted) work.push(this.loadBytecode(bucket));
+    await Promise.all(work);
+  }
+
+  async #clearNode(node: Redis, pattern: string, inCluster: boolean): Promise<void> {
+    // A cluster node may carry `redisOptions.keyPrefix` too: strip what it would add again.
+    const nodePrefix = keyPrefixOf(node);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#call(
+        () => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT),
+        'SCAN',
+      );
+      cursor = next;
+      if (keys.length === 0) continue;
+      const names = keys.map((k) =>
+        nodePrefix && k.startsWith(nodePrefix) ? k.slice(nodePrefix.length) : k,
+      );
+      if (inCluster) {
+        // Keys of different slots cannot share one UNLINK in a cluster (CROSSSLOT).
+        const pipeline = node.pipeline();
+        for (const name of names) pipeline.unlink(name);
+        const results = await this.#call(() => pipeline.exec(), 'UNLINK');
+        const failed = results?.find(([error]) => error);
+        if (failed) throw failed[0];
+      } else {
+        await this.#call(() => node.unlink(...names), 'UNLINK');
+      }
+    } while (cursor !== '0');
+  }
+}
+
+/** ioredis' wording for a refused command while it reconnects says nothing about Redis being down. */
+function explainOffline(error: unknown): never {
+  if (error instanceof Error && error.message.includes('enableOfflineQueue options is false')) {
+    throw new Error('not connected to Redis (it reconnects in the background); the command was not sent', {
+      cause: error,
+    });
+  }
+  throw error;
+}
+
+function keyPrefixOf(client: RedisClient): string {
+  const prefix = client.options.keyPrefix;
+  return typeof prefix === 'string' ? prefix : '';
+}
