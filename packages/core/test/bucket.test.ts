@@ -20,6 +20,19 @@ describe('Bucket round trip', () => {
     expect(copy.lastLoad).toEqual({ status: 'hit', bytes: bytes.length, v8Dropped: false });
   });
 
+  it.each([
+    ['ASCII', 'var a = 1;'],
+    ['Latin-1', 'var café = "naïve";'],
+    ['BMP', 'var s = "模板 ✓";'],
+    ['astral and a lone surrogate', 'var e = "🎉\ud800";'],
+  ])('keeps %s JavaScript exactly', (_label, js) => {
+    const bucket = new Bucket(env, 'k', 'c');
+    bucket.code = { js };
+    const copy = emptyLike(bucket);
+    copy.bytecodeFromBytes(bucket.bytecodeToBytes());
+    expect(copy.code?.js).toBe(js);
+  });
+
   it('keeps a bucket without a V8 cache', () => {
     const bucket = new Bucket(env, 'k', 'c');
     bucket.code = { js: 'x'.repeat(100_000) };
@@ -139,9 +152,13 @@ describe('Bucket refuses bad entries without throwing', () => {
 
   it('a length field past the end', () => {
     const bad = Buffer.from(bytes);
-    const jsLengthAt = 6 + good.checksum.length + 1 + runtimeTag().length;
-    bad.writeUInt32LE(0xffffffff, jsLengthAt);
+    const jsLengthAt = 6 + good.checksum.length + 1 + runtimeTag().length + 1;
+    bad.writeUInt32LE(0xfffffffe, jsLengthAt);
     expect(reason(load(bad))).toBe('length');
+    const v8LengthAt = jsLengthAt + 4 + bytes.readUInt32LE(jsLengthAt);
+    const bad2 = Buffer.from(bytes);
+    bad2.writeUInt32LE(bytes.length, v8LengthAt);
+    expect(reason(load(bad2))).toBe('length');
   });
 
   it('any flipped bit', () => {
