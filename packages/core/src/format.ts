@@ -43,7 +43,7 @@ export const FLAG_SIGNED = 0b1;
 const HMAC_LENGTH = 32;
 const TEXT_LATIN1 = 0;
 const TEXT_UTF16LE = 1;
-const NOT_LATIN1 = /[^\x00-\xff]/;
+const NOT_LATIN1 = /[\u0100-\uffff]/;
 const CRC_LENGTH = 4;
 const MAX_SHORT_STRING = 255;
 
