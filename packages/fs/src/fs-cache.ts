@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
+import { defaultCacheDir, ensureGivenDir, ensurePrivateDir } from './default-dir.js';
+import { EntryPattern } from './pattern.js';
+import { readEntrySync } from './read-entry.js';
+
+/** Options of {@link FileSystemBytecodeCache}. */
+export interface FileSystemBytecodeCacheOptions extends BytecodeCacheOptions {
+  /**
+   * Where entries live. Created (recursively, mode 0700) if missing. A world-writable directory
+   * is refused unless entries are signed with `secret`. Default: a private per-user directory,
+   * `<os.tmpdir()>/_bcc-cache-<uid>`, checked to be a real directory owned by this user with
+   * mode 0700 (else `BccInsecureDirectoryError`).
+   */
+  directory?: string;
+  /**
+   * File name of an entry, `%s` standing for its key; exactly one `%s`, no path separator.
+   * Caches sharing a directory with different patterns do not see or clear each other's entries.
+   * Default `'__bcc_%s.cache'`.
+   */
+  pattern?: string;
+}
+
+/**
+ * `clear()` removes temp files of this cache older than this: a writer finishes in
+ * milliseconds, so such a file was left by a process that died mid-write (SIGKILL, OOM).
+ * Younger temp files may belong to a write in progress in another process and are kept.
+ */
+export const STALE_TEMP_MS = 60_000;
+
+/** `loadMany` yields to the event loop after this many reads, so a large warm-up never stalls it long. */
+const LOAD_MANY_SLICE = 64;
+
+const CLEAR_CONCURRENCY = 16;
+
+/**
+ * A bytecode cache in a directory: one file per entry, written atomically (temp file + rename),
+ * read with a single open. Safe for many processes sharing the directory, and synchronous too,
+ * for engines that load templates synchronously.
+ *
+ * ```ts
+ * import { FileSystemBytecodeCache } from '@bcc/fs';
+ *
+ * const cache = new FileSystemBytecodeCache();                      // <tmpdir>/_bcc-cache-<uid>
+ * const shared = new FileSystemBytecodeCache({ directory: './.cache/bcc', secret: process.env.BCC_SECRET });
+ * ```
+ */
+export class FileSystemBytecodeCache extends BytecodeCache {
+  /** The directory entries are stored in. */
+  readonly directory: string;
+  /** The entry file name pattern. */
+  readonly pattern: string;
+  readonly #names: EntryPattern;
+  readonly #explicitDirectory: boolean;
+
+  /**
+   * Throws `BccConfigError` for a bad pattern or directory and `BccInsecureDirectoryError` for a
+   * default directory another user could control. Both are checked here, synchronously, so a
+   * misconfiguration fails at startup rather than turning every load into a miss.
+   */
+  constructor(options: FileSystemBytecodeCacheOptions = {}) {
+    super(options);
+    // A subclass with its own getCacheKey may make keys of any shape; clear() must still find them.
+    const defaultKeys = this.getCacheKey === BytecodeCache.prototype.getCacheKey;
+    this.#names = new EntryPattern(options.pattern ?? '__bcc_%s.cache', { defaultKeys });
+    this.pattern = this.#names.pattern;
+    this.#explicitDirectory = options.directory !== undefined;
+    this.directory = options.directory ?? defaultCacheDir();
+    this.#ensureDirectory();
+  }
+
+  override get backendName(): string {
+    return 'fs';
+  }
+
+  /** The path of `key`'s entry file. */
+  pathOf(key: string): string {
+    return join(this.directory, this.#names.fileName(key));
+  }
+
+  override loadBytecodeSync(bucket: Bucket): void {
+    const bytes = readEntrySync(this.pathOf(bucket.key));
+    if (bytes !== null) bucket.bytecodeFromBytes(bytes);
+  }
+
+  // Synchronous read under the async API: see readEntrySync for the measurements.
+  async loadBytecode(bucket: Bucket): Promise<void> {
+    this.loadBytecodeSync(bucket);
+  }
+
+  /**
+   * Reads the entries one after another, yielding to the event loop every few dozen. Not in
+   * parallel through the thread pool: on a local disk 100 sequential reads took 1.3 ms against
+   * 1.9 ms for 100 parallel `fs.readFile` calls (see `pnpm bench`).
+   */
+  override async loadMany(buckets: readonly Bucket[]): Promise<void> {
+    for (let i = 0; i < buckets.length; i++) {
+      if (i > 0 && i % LOAD_MANY_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const bucket = buckets[i]!;
+      try {
+        this.loadBytecodeSync(bucket);
+      } catch (error) {
+        // One unreadable file must not cost the others their hits.
+        bucket.reset();
+        this.handleError(error, { operation: 'load', key: bucket.key });
+      }
+    }
+  }
+
+  override dumpBytecodeSync(bucket: Bucket): void {
+    const bytes = bucket.bytecodeToBytes();
+    const [temp, target] = this.#writePaths(bucket.key);
+    try {
+      writeFileAtomicSync(temp, target, bytes);
+    } catch (error) {
+      if (!this.#directoryVanished(error)) throw error;
+      writeFileAtomicSync(temp, target, bytes);
+    }
+  }
+
+  async dumpBytecode(bucket: Bucket): Promise<void> {
+    const bytes = bucket.bytecodeToBytes();
+    const [temp, target] = this.#writePaths(bucket.key);
+    try {
+      await writeFileAtomic(temp, target, bytes);
+    } catch (error) {
+      if (!this.#directoryVanished(error)) throw error;
+      await writeFileAtomic(temp, target, bytes);
+    }
+  }
+
+  /**
+   * Removes this cache's entry files (those matching `pattern`) and temp files its writers left
+   * behind when they died (older than {@link STALE_TEMP_MS}). Leaves everything else alone:
+   * other patterns' entries, temp files of writes in progress, unrelated files, directories.
+   * Files that vanish meanwhile (another process clearing too) are not an error.
+   */
+  override async clear(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      this.handleError(error, { operation: 'clear' });
+      return;
+    }
+    const names_ = this.#names;
+    const victims = names.filter((name) => names_.matchesEntry(name) || names_.matchesTemp(name));
+    let next = 0;
+    const worker = async () => {
+      while (next < victims.length) {
+        const name = victims[next++]!;
+        try {
+          await this.#removeIfOurs(name);
+        } catch (error) {
+          this.handleError(error, { operation: 'clear', key: name });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CLEAR_CONCURRENCY, victims.length) }, worker));
+  }
+
+  async #removeIfOurs(name: string): Promise<void> {
+    const path = join(this.directory, name);
+    try {
+      const stats = await lstat(path);
+      if (!stats.isFile()) return;
+      if (!this.#names.matchesEntry(name) && Date.now() - stats.mtimeMs < STALE_TEMP_MS) return;
+      await unlink(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+  }
+
+  #writePaths(key: string): [temp: string, target: string] {
+    const entryName = this.#names.fileName(key);
+    const temp = this.#names.tempName(entryName, randomBytes(6).toString('hex'));
+    return [join(this.directory, temp), join(this.directory, entryName)];
+  }
+
+  /**
+   * True when a write failed because the directory is gone (a temp cleaner such as
+   * systemd-tmpfiles removed an idle `/tmp/_bcc-cache-<uid>`), after re-creating and
+   * re-checking it, so the caller may retry once. Without this, a long-running server would
+   * skip every write from then on.
+   */
+  #directoryVanished(error: unknown): boolean {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    this.#ensureDirectory();
+    return true;
+  }
+
+  #ensureDirectory(): void {
+    if (this.#explicitDirectory) ensureGivenDir(this.directory, { signed: this.secrets.length > 0 });
+    else ensurePrivateDir(this.directory);
+  }
+}
