@@ -149,16 +149,21 @@ export class RedisBytecodeCache extends BytecodeCache {
   /**
    * Deletes every key under the prefix with `SCAN MATCH` + `UNLINK`, on every master of a
    * cluster. ioredis applies its `keyPrefix` option to commands' keys but not to `SCAN`
-   * patterns, so the pattern carries it and it is stripped again before `UNLINK`.
+   * patterns, so the pattern carries it and it is stripped again before `UNLINK`. Errors follow
+   * `ignoreErrors`, like loads and writes.
    */
   override async clear(): Promise<void> {
-    if (this.#startup) await this.#startup;
-    const client = this.client;
-    const pattern = `${escapeGlob(keyPrefixOf(client) + this.prefix)}*`;
-    const nodes = isCluster(client) ? client.nodes('master') : [client];
-    if (nodes.length === 0)
-      throw new Error('no Redis Cluster master is known yet (is the cluster reachable?)');
-    await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, isCluster(client))));
+    try {
+      if (this.#startup) await this.#startup;
+      const client = this.client;
+      const pattern = `${escapeGlob(keyPrefixOf(client) + this.prefix)}*`;
+      const nodes = isCluster(client) ? client.nodes('master') : [client];
+      if (nodes.length === 0)
+        throw new Error('no Redis Cluster master is known yet (is the cluster reachable?)');
+      await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, isCluster(client))));
+    } catch (error) {
+      this.handleError(error, { operation: 'clear' });
+    }
   }
 
   /** Closes the client if the cache made it; a client you passed in stays open. */
