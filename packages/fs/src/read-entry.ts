@@ -11,10 +11,12 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants
 export const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 
 /**
- * Errors that mean "there is no usable entry here" rather than "the disk is broken": missing
- * file or directory, a directory or symlink at the path, no permission.
+ * Errors that mean "there is no usable entry here" rather than "the store is broken": missing
+ * file (or directory, which a temp cleaner may remove), a directory or symlink at the path, no
+ * permission. ENOTDIR is not among them: the cache directory itself was replaced by a file,
+ * which is a broken store to report, not a miss to hide.
  */
-const MISS_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP']);
+const MISS_CODES = new Set(['ENOENT', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP']);
 
 /** True for an error that {@link readEntrySync} reports as a miss. */
 export function isMissError(error: unknown): boolean {
