@@ -1,0 +1,77 @@
+// The README's main command. Renders five Nunjucks pages (extends, include, import, macros,
+// loops) in fresh processes: without a cache, through the filesystem cache cold (first run
+// after clearing it) and warm. Each line is one process; times are from process start.
+// `--check` (used by the tests) also fails unless the warm runs are all cache hits and every
+// run renders the same bytes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSystemBytecodeCache } from '@bcc/fs';
+
+const check = process.argv.includes('--check');
+// The demo uses bcc's default: a private per-user directory in the OS temp dir. The check (run
+// by the tests) uses a throwaway directory instead, so it never touches a real cache.
+const directory = check ? mkdtempSync(join(tmpdir(), 'bcc-demo-')) : process.env.BCC_DEMO_DIR;
+const cache = new FileSystemBytecodeCache(directory ? { directory } : {});
+await cache.clear();
+console.log(`bcc demo: filesystem cache in ${cache.directory}\n`);
+
+const run = (mode) => {
+  const out = execFileSync(
+    process.execPath,
+    [new URL('./render.mjs', import.meta.url).pathname, mode, directory ?? ''],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop());
+};
+
+const rows = [];
+const plain = [];
+const warm = [];
+for (let i = 0; i < 3; i++) plain.push(run('none'));
+const cold = run('bcc');
+for (let i = 0; i < 3; i++) warm.push(run('bcc'));
+const median = (list, field) => list.map((r) => r[field]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
+const describe = (r) =>
+  r.stats
+    ? `compiled ${r.stats.compiled}, from cache ${r.stats.cache + r.stats.cacheV8} (with V8 code cache ${r.stats.cacheV8})`
+    : 'Nunjucks compiles every template';
+rows.push(['no cache (median of 3)', median(plain, 'total'), median(plain, 'templates'), describe(plain[0])]);
+rows.push(['bcc fs, cold', cold.total, cold.templates, describe(cold)]);
+rows.push([
+  'bcc fs, warm (median of 3)',
+  median(warm, 'total'),
+  median(warm, 'templates'),
+  describe(warm[warm.length - 1]),
+]);
+console.log(
+  `${'run'.padEnd(28)} ${'process'.padStart(9)} ${'templates'.padStart(10)}  where the code came from`,
+);
+for (const [name, total, templates, note] of rows) {
+  console.log(
+    `${name.padEnd(28)} ${total.toFixed(1).padStart(6)} ms ${templates.toFixed(1).padStart(7)} ms  ${note}`,
+  );
+}
+const speedup = median(plain, 'templates') / median(warm, 'templates');
+console.log(
+  `\nloading and rendering the templates: ${speedup.toFixed(1)}× faster from the warm cache than compiling.`,
+);
+
+if (check) {
+  const problems = [];
+  if (cold.stats.compiled === 0) problems.push('the cold run compiled nothing: the cache was not empty');
+  for (const r of warm)
+    if (r.stats.compiled !== 0 || r.stats.cacheV8 === 0)
+      problems.push(`a warm run was not served from the cache: ${JSON.stringify(r.stats)}`);
+  for (const r of [...warm, cold])
+    if (r.bytes !== plain[0].bytes) problems.push(`output differs: ${r.bytes} vs ${plain[0].bytes} bytes`);
+  rmSync(directory, { recursive: true, force: true });
+  if (problems.length) {
+    console.error(`\ndemo check failed:\n- ${problems.join('\n- ')}`);
+    process.exit(1);
+  }
+  console.log('demo check passed: warm runs were cache hits and output matched byte for byte.');
+}
