@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 
 const needed = [];
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-if (!process.env.BCC_TEST_REDIS_URL && !(has('redis-server') && has('redis-cli'))) needed.push('redis-server');
+if (!process.env.BCC_TEST_REDIS_URL && !(has('redis-server') && has('redis-cli')))
+  needed.push('redis-server');
 if (!process.env.BCC_TEST_MEMCACHED && !has('memcached')) needed.push('memcached');
 
 if (needed.length > 0) {
