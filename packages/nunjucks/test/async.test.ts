@@ -1,0 +1,125 @@
+import { BccBackendError, BccUnsupportedError, type Bucket, MemoryBytecodeCache } from '@bcc/core';
+import { describe, expect, it } from 'vitest';
+import { useBytecodeCache } from '../src/index.js';
+import { AsyncOnlyCache, type FixtureEnvironment, fixtures, renderAsync, renderError } from './helpers.js';
+
+const pages = [...fixtures.syncPages, ...fixtures.asyncPages];
+
+async function renderAll(env: FixtureEnvironment): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const page of pages) out[page] = await renderAsync(env, page);
+  return out;
+}
+
+describe('useBytecodeCache with the callback API', () => {
+  it('renders every fixture (async filters included) exactly as Nunjucks does, through an async-only cache', async () => {
+    const plain = await renderAll(fixtures.createEnvironment());
+    const cache = new AsyncOnlyCache();
+
+    const first = fixtures.createEnvironment();
+    const firstHandle = useBytecodeCache(first, cache);
+    expect(firstHandle.mode).toBe('async');
+    expect(await renderAll(first)).toEqual(plain);
+    await firstHandle.flush();
+    expect(firstHandle.stats).toMatchObject({ compiled: 11, cacheV8: 0, codeCachesStored: 11 });
+
+    const second = fixtures.createEnvironment();
+    const secondHandle = useBytecodeCache(second, cache);
+    expect(await renderAll(second)).toEqual(plain);
+    await secondHandle.flush();
+    expect(secondHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 11, codeCachesStored: 0 });
+  });
+
+  it('works in async mode with a synchronous cache too', async () => {
+    const plain = await renderAll(fixtures.createEnvironment());
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, new MemoryBytecodeCache(), { mode: 'async' });
+    expect(handle.mode).toBe('async');
+    expect(await renderAll(env)).toEqual(plain);
+  });
+
+  it('works with the callback API in sync mode', async () => {
+    const plain = await renderAll(fixtures.createEnvironment());
+    const env = fixtures.createEnvironment();
+    useBytecodeCache(env, new MemoryBytecodeCache());
+    expect(await renderAll(env)).toEqual(plain);
+  });
+
+  it('compiles a template once when many renders ask for it at the same time', async () => {
+    const cache = new AsyncOnlyCache();
+    const envs = [fixtures.createEnvironment(), fixtures.createEnvironment(), fixtures.createEnvironment()];
+    const handles = envs.map((env) => useBytecodeCache(env, cache));
+    const results = await Promise.all(envs.map((env) => renderAsync(env, 'pages/home.njk')));
+    expect(new Set(results).size).toBe(1);
+    await Promise.all(handles.map((h) => h.flush()));
+    // home, layout, macros, nav, footer, legal: six templates, each compiled once in all, so six
+    // JavaScript writes and six code-cache writes.
+    expect(cache.count).toBe(6);
+    expect(cache.stats.writes).toBe(12);
+  });
+
+  it('explains instead of returning null when the synchronous API meets an async cache', async () => {
+    const env = fixtures.createEnvironment();
+    useBytecodeCache(env, new AsyncOnlyCache());
+    expect(() => env.render('pages/home.njk', fixtures.context)).toThrow(BccUnsupportedError);
+    expect(() => env.render('pages/home.njk', fixtures.context)).toThrow(/render it with a callback/);
+    // Once loaded, Nunjucks' own cache serves the synchronous API as it always does.
+    const html = await renderAsync(env, 'pages/home.njk');
+    expect(env.render('pages/home.njk', fixtures.context)).toBe(html);
+  });
+
+  it('reports a syntax error exactly as Nunjucks does, and stores nothing for it', async () => {
+    const cache = new AsyncOnlyCache();
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, cache);
+    const plain = fixtures.createEnvironment();
+    // In this order: Nunjucks keeps the broken template in its own cache, so the child finds it
+    // there. (A fresh async-loader environment that meets a broken parent first throws out of
+    // Nunjucks' loader callback, with or without bcc; see the README.)
+    for (const name of ['broken/syntax.njk', 'broken/child.njk']) {
+      const expected = await renderError(plain, name);
+      const actual = await renderError(env, name);
+      expect(`${actual.name}: ${actual.message}`).toBe(`${expected.name}: ${expected.message}`);
+    }
+    await handle.flush();
+    expect(handle.stats.compileErrors).toBe(1);
+    expect(cache.count).toBe(1);
+  });
+
+  it('keeps rendering when the store fails, and reports the failure', async () => {
+    const errors: Error[] = [];
+    class BrokenCache extends AsyncOnlyCache {
+      override async loadBytecode(_bucket: Bucket): Promise<void> {
+        throw new Error('store is down');
+      }
+      override async dumpBytecode(_bucket: Bucket): Promise<void> {
+        throw new Error('store is down');
+      }
+    }
+    const cache = new BrokenCache();
+    (cache as unknown as { report: (e: Error) => void }).report = (e: Error) => errors.push(e);
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, cache);
+    expect(await renderAsync(env, 'pages/home.njk')).toBe(
+      await renderAsync(fixtures.createEnvironment(), 'pages/home.njk'),
+    );
+    await handle.flush();
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toBeInstanceOf(BccBackendError);
+  });
+
+  it('passes a backend error to the render callback when the cache is made with ignoreErrors: false', async () => {
+    class StrictBrokenCache extends MemoryBytecodeCache {
+      constructor() {
+        super({ ignoreErrors: false });
+      }
+      override async loadBytecode(_bucket: Bucket): Promise<void> {
+        throw new Error('store is down');
+      }
+    }
+    const env = fixtures.createEnvironment();
+    useBytecodeCache(env, new StrictBrokenCache(), { mode: 'async' });
+    const error = await renderError(env, 'pages/home.njk');
+    expect(error.message).toMatch(/store is down/);
+  });
+});

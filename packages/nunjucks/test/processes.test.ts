@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtures, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const script = join(fixtures.templatesDir, '..', 'render.mjs');
+
+interface RunResult {
+  outputs: Record<string, string | { error: string }>;
+  stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
+}
+
+/** Renders the fixture pages in a fresh Node process (see fixtures/render.mjs). */
+async function renderInFreshProcess(config: object): Promise<RunResult> {
+  const { stdout } = await run(process.execPath, [script, JSON.stringify(config)], { encoding: 'utf8' });
+  return JSON.parse(stdout) as RunResult;
+}
+
+describe.each([
+  ['synchronous API', 'sync', 'auto'],
+  ['callback API', 'async', 'auto'],
+  ['callback API, async loaders', 'async', 'async'],
+])('fresh processes, %s', (_label, api, mode) => {
+  const cache = tempDir();
+  afterAll(() => cache.remove());
+  let plain: RunResult;
+
+  it('renders byte for byte as plain Nunjucks on a cold cache', async () => {
+    plain = await renderInFreshProcess({ api });
+    for (const output of Object.values(plain.outputs)) expect(typeof output).toBe('string');
+    const cold = await renderInFreshProcess({ api, mode, cache: 'dir', cacheDir: cache.dir });
+    expect(cold.outputs).toEqual(plain.outputs);
+    expect(cold.stats!.compiled).toBeGreaterThan(0);
+    expect(cold.stats!.cacheV8).toBe(0);
+    expect(cold.stats!.codeCachesStored).toBe(cold.stats!.compiled);
+  });
+
+  it('renders byte for byte as plain Nunjucks on a warm cache, loading every template with V8 code cache', async () => {
+    const warm = await renderInFreshProcess({ api, mode, cache: 'dir', cacheDir: cache.dir });
+    expect(warm.outputs).toEqual(plain.outputs);
+    expect(warm.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
+    expect(warm.stats!.cacheV8).toBeGreaterThan(0);
+  });
+});

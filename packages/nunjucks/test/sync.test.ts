@@ -1,0 +1,139 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryBytecodeCache } from '@bcc/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useBytecodeCache } from '../src/index.js';
+import { copyOfTemplates, type FixtureEnvironment, fixtures } from './helpers.js';
+
+const { context, syncPages } = fixtures;
+
+function renderAll(env: FixtureEnvironment): Record<string, string> {
+  return Object.fromEntries(syncPages.map((page) => [page, env.render(page, context)]));
+}
+
+describe('useBytecodeCache with the synchronous API', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it('renders every fixture exactly as Nunjucks does, compiling on a miss and loading with V8 on a hit', async () => {
+    const plain = renderAll(fixtures.createEnvironment());
+    const cache = new MemoryBytecodeCache();
+
+    const first = fixtures.createEnvironment();
+    const firstHandle = useBytecodeCache(first, cache);
+    expect(firstHandle.mode).toBe('sync');
+    expect(renderAll(first)).toEqual(plain);
+    await firstHandle.flush();
+    expect(firstHandle.stats.compiled).toBe(10);
+    expect(firstHandle.stats.cacheV8 + firstHandle.stats.cache).toBe(0);
+    // Each entry was stored twice: its JavaScript after compiling, then with the V8 code cache.
+    expect(firstHandle.stats.codeCachesStored).toBe(10);
+    expect(cache.stats.writes).toBe(20);
+    expect(cache.count).toBe(10);
+
+    const second = fixtures.createEnvironment();
+    const secondHandle = useBytecodeCache(second, cache);
+    expect(renderAll(second)).toEqual(plain);
+    await secondHandle.flush();
+    expect(secondHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 10, codeCachesStored: 0 });
+    expect(cache.stats.writes).toBe(20);
+  });
+
+  it('keeps Nunjucks template caching: a second render does not touch the bcc cache', () => {
+    const cache = new MemoryBytecodeCache();
+    const env = fixtures.createEnvironment();
+    useBytecodeCache(env, cache);
+    env.render('pages/home.njk', context);
+    const lookups = cache.stats.hits + cache.stats.misses;
+    env.render('pages/home.njk', context);
+    expect(cache.stats.hits + cache.stats.misses).toBe(lookups);
+  });
+
+  it('recompiles a template edited on disk (checksum), honouring noCache', () => {
+    const copy = copyOfTemplates();
+    cleanups.push(copy.remove);
+    const cache = new MemoryBytecodeCache();
+    const env = fixtures.createEnvironment({ dir: copy.dir, noCache: true });
+    const handle = useBytecodeCache(env, cache);
+    const before = env.render('pages/custom.njk', context);
+    expect(before).toContain('QUIET WORDS');
+    const compiledBefore = handle.stats.compiled;
+
+    const file = join(copy.dir, 'pages/custom.njk');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('quiet words', 'edited words'));
+    const after = env.render('pages/custom.njk', context);
+    expect(after).toContain('EDITED WORDS');
+    // Only the edited template was compiled again; its parents and partials came from the cache.
+    expect(handle.stats.compiled).toBe(compiledBefore + 1);
+
+    // And the result is what plain Nunjucks renders from the edited files.
+    expect(after).toBe(fixtures.createEnvironment({ dir: copy.dir }).render('pages/custom.njk', context));
+  });
+
+  it("reloads a template after the loader's update event (what watch: true emits)", () => {
+    const copy = copyOfTemplates();
+    cleanups.push(copy.remove);
+    const cache = new MemoryBytecodeCache();
+    const env = fixtures.createEnvironment({ dir: copy.dir });
+    useBytecodeCache(env, cache);
+    expect(env.render('partials/legal.njk', context)).toContain('ALL RIGHTS RESERVED!');
+    const file = join(copy.dir, 'partials/legal.njk');
+    writeFileSync(file, '<small>{{ "changed" | shout }}</small>\n');
+    // Without an update event, Nunjucks keeps its compiled template, with or without bcc.
+    expect(env.render('partials/legal.njk', context)).toContain('ALL RIGHTS RESERVED!');
+    env.loaders[0]!.emit('update', 'partials/legal.njk', file);
+    expect(env.render('partials/legal.njk', context)).toContain('CHANGED!');
+  });
+
+  it('reports a syntax error exactly as Nunjucks does, and caches nothing for it', () => {
+    const messageOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`;
+      }
+      throw new Error('expected an error');
+    };
+    const plain = fixtures.createEnvironment();
+    const cache = new MemoryBytecodeCache();
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, cache);
+
+    for (const name of ['broken/syntax.njk', 'broken/child.njk']) {
+      expect(messageOf(() => env.render(name, context))).toBe(messageOf(() => plain.render(name, context)));
+    }
+    expect(messageOf(() => env.getTemplate('broken/syntax.njk', true))).toBe(
+      messageOf(() => plain.getTemplate('broken/syntax.njk', true)),
+    );
+    expect(messageOf(() => env.render('broken/syntax.njk', context))).toMatch(/expected variable end/);
+    // Nunjucks keeps the broken template (as source) in its own cache, so bcc sees it once.
+    expect(handle.stats.compileErrors).toBe(1);
+    // broken/child.njk itself compiles and is stored; nothing is stored for broken/syntax.njk.
+    const path = join(fixtures.templatesDir, 'broken/syntax.njk');
+    const lookup = cache.getBucketSync(handle.environment, path, path, readFileSync(path, 'utf8'));
+    expect(lookup.code).toBeNull();
+    expect(cache.count).toBe(1);
+  });
+
+  it('dispose() puts the loaders back', () => {
+    const env = fixtures.createEnvironment();
+    const own = env.loaders[0]!.getSource;
+    const handle = useBytecodeCache(env, new MemoryBytecodeCache());
+    expect(env.loaders[0]!.getSource).not.toBe(own);
+    expect(() => useBytecodeCache(env, new MemoryBytecodeCache())).toThrow(/already uses a bcc cache/);
+    handle.dispose();
+    expect(env.loaders[0]!.getSource).toBe(own);
+    expect(Object.hasOwn(env.loaders[0]!, 'async')).toBe(false);
+  });
+
+  it('refuses mode sync for a cache without synchronous methods, and things that are not environments or caches', async () => {
+    const { AsyncOnlyCache } = await import('./helpers.js');
+    expect(() =>
+      useBytecodeCache(fixtures.createEnvironment(), new AsyncOnlyCache(), { mode: 'sync' }),
+    ).toThrow(/no synchronous load/);
+    expect(() => useBytecodeCache({}, new MemoryBytecodeCache())).toThrow(/nunjucks.Environment/);
+    expect(() => useBytecodeCache(fixtures.createEnvironment(), {} as never)).toThrow(/bcc cache/);
+  });
+});
