@@ -44,3 +44,18 @@ export {
 export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.js';
 export { type CodeCacheState, type Instantiated, type InstantiateOptions, instantiate } from './runtime.js';
 export type { CacheStats } from './stats.js';
+export { TieredBytecodeCache, type TieredBytecodeCacheOptions } from './tiered.js';
+export {
+  ADAPTER_PACKAGES,
+  type CacheSpec,
+  type CacheUrlContext,
+  type CacheUrlHost,
+  CacheUrlParams,
+  type CreateBytecodeCacheFromEnvOptions,
+  type CreateBytecodeCacheOptions,
+  type CreateFromUrl,
+  createBytecodeCache,
+  createBytecodeCacheFromEnv,
+  createMemoryFromUrl,
+  redactCacheUrl,
+} from './url.js';

@@ -1,0 +1,327 @@
+import { Bucket, type LoadOutcome } from './bucket.js';
+import { BytecodeCache, type BytecodeCacheOptions, type ErrorContext, isBytecodeCache } from './cache.js';
+import { BccBackendError, BccConfigError, BccRejectedEntryError, isBccError } from './errors.js';
+
+/** Options of {@link TieredBytecodeCache}. */
+export interface TieredBytecodeCacheOptions extends BytecodeCacheOptions {
+  /**
+   * How many buckets a tier without `loadMany` loads at once during `loadBuckets`. Default 16.
+   */
+  concurrency?: number;
+}
+
+type Operation = ErrorContext['operation'];
+
+/**
+ * Several caches used as one, fastest first: `[memory, fs, redis, s3]`.
+ *
+ * - load tries the tiers in order; the first valid entry wins and is written back, in the
+ *   background, to every faster tier above the one that had it (a "backfill"), so the next
+ *   load is served by the fastest tier;
+ * - dump writes every tier concurrently;
+ * - one tier failing never fails the others: its error is reported through `onError`, and a
+ *   load only fails (with `ignoreErrors: false`) when no tier had the entry;
+ * - `clear()` clears every tier, `close()` closes every tier.
+ *
+ * The tiered cache makes the buckets, so its own `secret` signs and verifies entries for
+ * every tier; the tiers' own `secret`, `ignoreErrors` and `onError` are not consulted,
+ * because the tiered cache calls their `loadBytecode`/`dumpBytecode` directly.
+ *
+ * ```ts
+ * const cache = new TieredBytecodeCache([
+ *   new MemoryBytecodeCache({ maxBytes: 32 * 1024 * 1024 }),
+ *   new FileSystemBytecodeCache(),
+ *   new RedisBytecodeCache({ url: 'redis://cache:6379' }),
+ * ], { secret: process.env.BCC_SECRET });
+ * ```
+ *
+ * Synchronous loads and dumps (`getBucketSync`) are available when every tier has them
+ * (e.g. memory + filesystem).
+ */
+export class TieredBytecodeCache extends BytecodeCache {
+  /** The tiers, fastest first. */
+  readonly tiers: readonly BytecodeCache[];
+  /** Entries served by each tier, in tier order (a backfilled entry counts for the tier that served it). */
+  readonly hitsByTier: number[];
+  /** Backfill writes done and failed, over all tiers. */
+  readonly backfills = { writes: 0, failures: 0 };
+  readonly #concurrency: number;
+  readonly #pending = new Set<Promise<void>>();
+  // The last backfill of each key, so a later dump of the same key lands after it, not under it.
+  readonly #pendingByKey = new Map<string, Promise<void>>();
+
+  constructor(tiers: readonly BytecodeCache[], options: TieredBytecodeCacheOptions = {}) {
+    super(options);
+    if (!Array.isArray(tiers) || tiers.length === 0) {
+      throw new BccConfigError('TieredBytecodeCache needs a non-empty list of caches, fastest first');
+    }
+    for (const [i, tier] of tiers.entries()) {
+      if (!isBytecodeCache(tier)) {
+        throw new BccConfigError(
+          `tier ${i} of the TieredBytecodeCache is not a bcc cache (no getBucket/loadBytecode)`,
+        );
+      }
+    }
+    const concurrency = options.concurrency ?? 16;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new BccConfigError(`concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    }
+    this.#concurrency = concurrency;
+    this.tiers = [...tiers];
+    this.hitsByTier = tiers.map(() => 0);
+    // getBucketSync checks for these methods: offer them only when every tier can.
+    if (!tiers.every((t) => typeof t.loadBytecodeSync === 'function')) {
+      Object.defineProperty(this, 'loadBytecodeSync', { value: undefined });
+    }
+    if (!tiers.every((t) => typeof t.dumpBytecodeSync === 'function')) {
+      Object.defineProperty(this, 'dumpBytecodeSync', { value: undefined });
+    }
+  }
+
+  override get backendName(): string {
+    return `tiered(${this.tiers.map((t) => t.backendName).join('>')})`;
+  }
+
+  async loadBytecode(bucket: Bucket): Promise<void> {
+    await this.#load([bucket], 'load');
+  }
+
+  override async loadMany(buckets: readonly Bucket[]): Promise<void> {
+    await this.#load(buckets, 'loadMany');
+  }
+
+  override loadBytecodeSync(bucket: Bucket): void {
+    const errors: Error[] = [];
+    let rejection: LoadOutcome | null = null;
+    for (const [i, tier] of this.tiers.entries()) {
+      bucket.lastLoad = null;
+      try {
+        tier.loadBytecodeSync!(bucket);
+      } catch (error) {
+        bucket.reset();
+        errors.push(this.#tierError(error, i, 'load'));
+      }
+      if (bucket.code) {
+        this.hitsByTier[i]!++;
+        if (rejection) this.#recordRejection(bucket, rejection);
+        this.#reportAll(errors, bucket.key, 'load');
+        this.#backfillSync(bucket, i);
+        return;
+      }
+      // (a cast: TypeScript believes lastLoad is still the null assigned above)
+      const outcome = bucket.lastLoad as LoadOutcome | null;
+      if (outcome?.status === 'rejected') rejection = outcome;
+    }
+    bucket.lastLoad = rejection;
+    if (errors.length > 0) throw this.#combine(errors, 'load');
+  }
+
+  /** Writes every tier concurrently; throws (after all tiers finished) if any tier failed. */
+  async dumpBytecode(bucket: Bucket): Promise<void> {
+    bucket.bytecodeToBytes(); // an empty bucket is the caller's bug: TypeError, not a backend error
+    const backfill = this.#pendingByKey.get(bucket.key);
+    if (backfill) await backfill;
+    const results = await Promise.allSettled(this.tiers.map(async (tier) => tier.dumpBytecode(bucket)));
+    const errors = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [this.#tierError(r.reason, i, 'dump')] : [],
+    );
+    if (errors.length > 0) throw this.#combine(errors, 'dump');
+  }
+
+  override dumpBytecodeSync(bucket: Bucket): void {
+    bucket.bytecodeToBytes();
+    const errors: Error[] = [];
+    for (const [i, tier] of this.tiers.entries()) {
+      try {
+        tier.dumpBytecodeSync!(bucket);
+      } catch (error) {
+        errors.push(this.#tierError(error, i, 'dump'));
+      }
+    }
+    if (errors.length > 0) throw this.#combine(errors, 'dump');
+  }
+
+  /** Clears every tier (after pending backfills); throws if any tier failed, once all finished. */
+  override async clear(): Promise<void> {
+    await this.flush();
+    const results = await Promise.allSettled(this.tiers.map(async (tier) => tier.clear()));
+    const errors = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [this.#tierError(r.reason, i, 'clear')] : [],
+    );
+    if (errors.length > 0) throw this.#combine(errors, 'clear');
+  }
+
+  /** Waits for pending backfills, then closes every tier. */
+  override async close(): Promise<void> {
+    await this.flush();
+    const results = await Promise.allSettled(this.tiers.map(async (tier) => tier.close()));
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failed.length === 1) throw failed[0];
+    if (failed.length > 1) throw new AggregateError(failed, `${failed.length} tiers failed to close`);
+  }
+
+  /**
+   * Resolves when every backfill started so far has finished (backfill errors are reported
+   * through `onError`, never thrown). For tests, and for a clean shutdown.
+   */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async #load(buckets: readonly Bucket[], operation: Operation): Promise<void> {
+    const errors: Error[] = [];
+    const rejections = new Map<Bucket, LoadOutcome>();
+    let pending = buckets;
+    for (const [i, tier] of this.tiers.entries()) {
+      if (pending.length === 0) break;
+      for (const bucket of pending) bucket.lastLoad = null;
+      const error = await this.#loadFromTier(tier, pending);
+      if (error !== undefined) errors.push(this.#tierError(error, i, operation));
+      const missed: Bucket[] = [];
+      for (const bucket of pending) {
+        if (bucket.code) {
+          this.hitsByTier[i]!++;
+          const rejection = rejections.get(bucket);
+          if (rejection) this.#recordRejection(bucket, rejection);
+          if (i > 0) this.#backfill(bucket, i);
+        } else {
+          if (bucket.lastLoad?.status === 'rejected') rejections.set(bucket, bucket.lastLoad);
+          missed.push(bucket);
+        }
+      }
+      pending = missed;
+    }
+    // The base class counts (and reports) the rejection of an entry no tier could serve.
+    for (const bucket of pending) bucket.lastLoad = rejections.get(bucket) ?? null;
+    if (errors.length === 0) return;
+    // Some tier served every bucket: the failure is reported, but the caller got its entries.
+    if (pending.length === 0)
+      this.#reportAll(errors, buckets.length === 1 ? buckets[0]!.key : undefined, operation);
+    else throw this.#combine(errors, operation);
+  }
+
+  /** Loads `buckets` from one tier; returns (does not throw) the tier's first error. */
+  async #loadFromTier(tier: BytecodeCache, buckets: readonly Bucket[]): Promise<unknown> {
+    if (buckets.length === 1) {
+      try {
+        await tier.loadBytecode(buckets[0]!);
+      } catch (error) {
+        buckets[0]!.reset();
+        return error;
+      }
+      return undefined;
+    }
+    if (tier.loadMany) {
+      try {
+        await tier.loadMany(buckets);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    }
+    let first: unknown;
+    let next = 0;
+    const worker = async () => {
+      while (next < buckets.length) {
+        const bucket = buckets[next++]!;
+        try {
+          await tier.loadBytecode(bucket);
+        } catch (error) {
+          bucket.reset();
+          first ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, buckets.length) }, worker));
+    return first;
+  }
+
+  /** Writes a bucket found in tier `found` to every faster tier, after the caller has moved on. */
+  #backfill(bucket: Bucket, found: number): void {
+    // A copy: the caller may replace bucket.code (e.g. adding a V8 cache) while this is pending.
+    const copy = new Bucket(bucket.environment, bucket.key, bucket.checksum, { secrets: this.secrets });
+    copy.code = bucket.code;
+    const previous = this.#pendingByKey.get(bucket.key);
+    const work = (async () => {
+      if (previous) await previous;
+      // setImmediate: let the render that asked for this entry run before the writes start.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await Promise.all(
+        this.tiers.slice(0, found).map(async (tier, i) => {
+          try {
+            await tier.dumpBytecode(copy);
+            this.backfills.writes++;
+          } catch (error) {
+            this.backfills.failures++;
+            this.#reportQuietly(this.#tierError(error, i, 'dump'), { operation: 'dump', key: bucket.key });
+          }
+        }),
+      );
+    })();
+    this.#pending.add(work);
+    this.#pendingByKey.set(bucket.key, work);
+    void work.finally(() => {
+      this.#pending.delete(work);
+      if (this.#pendingByKey.get(bucket.key) === work) this.#pendingByKey.delete(bucket.key);
+    });
+  }
+
+  #backfillSync(bucket: Bucket, found: number): void {
+    for (let i = 0; i < found; i++) {
+      try {
+        this.tiers[i]!.dumpBytecodeSync!(bucket);
+        this.backfills.writes++;
+      } catch (error) {
+        this.backfills.failures++;
+        this.#reportQuietly(this.#tierError(error, i, 'dump'), { operation: 'dump', key: bucket.key });
+      }
+    }
+  }
+
+  /** Counts and reports a faster tier's refused entry when a slower tier served the bucket. */
+  #recordRejection(bucket: Bucket, outcome: LoadOutcome): void {
+    if (outcome.status !== 'rejected') return;
+    const { reason } = outcome;
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
+    if (reason === 'unsigned' || reason === 'signature') {
+      this.report(
+        new BccRejectedEntryError(
+          bucket.key,
+          reason,
+          `${this.backendName}: refused entry ${bucket.key} in a faster tier (${reason === 'unsigned' ? 'not signed' : 'signature does not match'}); someone without the secret wrote to that store`,
+        ),
+        { operation: 'load', key: bucket.key },
+      );
+    }
+  }
+
+  #tierError(error: unknown, tier: number, operation: Operation): Error {
+    if (isBccError(error)) return error;
+    const name = this.tiers[tier]!.backendName;
+    const message = error instanceof Error ? error.message : String(error);
+    return new BccBackendError(name, operation, `tier ${tier} (${name}) ${operation} failed: ${message}`, {
+      cause: error,
+    });
+  }
+
+  #combine(errors: Error[], operation: Operation): Error {
+    if (errors.length === 1) return errors[0]!;
+    return new BccBackendError(
+      this.backendName,
+      operation,
+      `${errors.length} tiers failed: ${errors.map((e) => e.message).join('; ')}`,
+      { cause: new AggregateError(errors) },
+    );
+  }
+
+  #reportAll(errors: Error[], key: string | undefined, operation: Operation): void {
+    for (const error of errors)
+      this.#reportQuietly(error, key === undefined ? { operation } : { operation, key });
+  }
+
+  /** Reports without ever throwing: used where the caller already has its result. */
+  #reportQuietly(error: Error, context: ErrorContext): void {
+    this.stats.errors++;
+    this.report(error, context);
+  }
+}
