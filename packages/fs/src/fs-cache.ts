@@ -103,8 +103,10 @@ export class FileSystemBytecodeCache extends BytecodeCache {
       try {
         this.loadBytecodeSync(bucket);
       } catch (error) {
-        // One unreadable file must not cost the others their hits.
         bucket.reset();
+        // Strict mode: loadBuckets reports the error once and rethrows it.
+        if (!this.ignoreErrors) throw error;
+        // Otherwise one unreadable file must not cost the others their hits.
         this.handleError(error, { operation: 'load', key: bucket.key });
       }
     }

@@ -166,6 +166,29 @@ describe('FileSystemBytecodeCache', () => {
     expect(cache.stats).toMatchObject({ hits: 75, misses: 75 });
   });
 
+  it('reports an unreadable entry in loadMany once, and still loads the others', async () => {
+    const directory = scratchDir();
+    const errors: Error[] = [];
+    const cache = new FileSystemBytecodeCache({ directory, onError: (e) => errors.push(e) });
+    cache.setBucketSync(filled(cache, 'ok'));
+    const buckets = ['broken', 'ok'].map((name) =>
+      cache.createBucket(environment, name, `/t/${name}`, `source of ${name}`),
+    );
+    // A key whose file name is refused stands in for an I/O error on one entry.
+    Object.defineProperty(buckets[0], 'key', { value: '../broken' });
+    await cache.loadBuckets(buckets);
+    expect(errors).toHaveLength(1);
+    expect(buckets[1]?.code).not.toBeNull();
+    const strictErrors: Error[] = [];
+    const strict = new FileSystemBytecodeCache({
+      directory,
+      ignoreErrors: false,
+      onError: (e) => strictErrors.push(e),
+    });
+    await expect(strict.loadBuckets(buckets)).rejects.toThrow(/cannot be a file name/);
+    expect(strictErrors).toHaveLength(1);
+  });
+
   it('keeps caches with different patterns in one directory apart', async () => {
     const directory = scratchDir();
     const a = new FileSystemBytecodeCache({ directory, pattern: 'a_%s.cache' });
