@@ -40,9 +40,10 @@ describe('default directory', () => {
     expect(defaultCacheDir({ tmpdir: '/some/tmp' })).toBe(`/some/tmp/_bcc-cache-${uid}`);
   });
 
-  it('is created with mode 0700 and owned by this user, even under a permissive umask', () => {
+  it('is created with mode 0700 and owned by this user, whatever the umask', () => {
     const tmp = scratchDir('tmp');
-    const old = process.umask(0);
+    // A umask that strips the owner's write bit: the directory we make must still end up 0700.
+    const old = process.umask(0o277);
     try {
       const path = ensureDefaultCacheDir({ tmpdir: tmp });
       const stats = statSync(path);
@@ -96,12 +97,13 @@ describe('default directory', () => {
     insecure(() => new FileSystemBytecodeCache(), /belongs to uid 65534/);
   });
 
-  it.each([0o777, 0o755, 0o770, 0o701])('refuses mode 0%o', (mode) => {
+  it.each(['777', '755', '770', '701'])('refuses mode 0%s', (octal) => {
+    const mode = Number.parseInt(octal, 8);
     const tmp = scratchDir('tmp');
     const path = join(tmp, `_bcc-cache-${uid}`);
     mkdirSync(path);
     chmodSync(path, mode);
-    insecure(() => ensureDefaultCacheDir({ tmpdir: tmp }), new RegExp(`mode is 0${mode.toString(8)}`));
+    insecure(() => ensureDefaultCacheDir({ tmpdir: tmp }), new RegExp(`mode is 0${octal}`));
     // Refused, not silently "fixed": the directory may hold entries others wrote meanwhile.
     expect(statSync(path).mode & 0o777).toBe(mode);
   });
