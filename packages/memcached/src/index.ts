@@ -1,1 +1,6 @@
-export {};
+export {
+  MemcachedBytecodeCache,
+  type MemcachedBytecodeCacheOptions,
+  type MemjsOptions,
+  type MinimalMemcachedClient,
+} from './memcached-cache.js';

@@ -1,0 +1,337 @@
+import {
+  BccBackendError,
+  BccConfigError,
+  BccEntryTooLargeError,
+  type Bucket,
+  BytecodeCache,
+  type BytecodeCacheOptions,
+} from '@bcc/core';
+import memjs, { type ClientOptions, type ServerOptions } from 'memjs';
+import { checkPrefix, entryKey, isVersion, namespaceKey, newVersion } from './keys.js';
+import { withTimeout } from './timeout.js';
+
+/**
+ * The smallest client the cache works with, as in Jinja2's `MemcachedBytecodeCache`: memjs'
+ * `Client` fits, and so does a thin wrapper around any other library. `get` resolves to the
+ * stored bytes, to memjs' `{ value }`, or to `null`/`undefined` on a miss. `add`, when present,
+ * lets processes that start together agree on the namespace version.
+ */
+export interface MinimalMemcachedClient {
+  get(key: string): Promise<Uint8Array | { value: Uint8Array | null } | null | undefined>;
+  set(key: string, value: Buffer, options: { expires?: number }): Promise<unknown>;
+  add?(key: string, value: Buffer, options: { expires?: number }): Promise<unknown>;
+  close?(): void;
+}
+
+/** memjs options the cache passes to the client it makes (see memjs' `Client.create`). */
+export type MemjsOptions = ClientOptions<Buffer, Buffer | null> & ServerOptions;
+
+/** Options of {@link MemcachedBytecodeCache}. */
+export interface MemcachedBytecodeCacheOptions extends BytecodeCacheOptions {
+  /** A client you made (memjs, or anything {@link MinimalMemcachedClient}-shaped). The cache never closes it. */
+  client?: MinimalMemcachedClient;
+  /** Servers for the client the cache makes: `'host:port,host:port'` or a list. Default `127.0.0.1:11211`. */
+  servers?: string | readonly string[];
+  /** memjs options for the client the cache makes; they override the cache's defaults. */
+  options?: MemjsOptions;
+  /** Prefix of every key (default `'bcc/'`); it also scopes `clear()`. */
+  prefix?: string;
+  /** Time to live of an entry in seconds. Default: none (memcached evicts by LRU). */
+  ttl?: number;
+  /**
+   * The server's item size limit (`memcached -I`, default 1 MiB). Larger entries are not sent:
+   * the write is skipped and reported through `onError` as a `BccEntryTooLargeError`.
+   */
+  maxItemSize?: number;
+  /** Upper bound on every call in milliseconds (default 500): a dead server is a miss, not a hang. */
+  timeout?: number;
+  /**
+   * How long a process trusts the namespace version it read, in milliseconds (default 2000).
+   * After another process's `clear()`, this process keeps reading and writing the old
+   * namespace for at most this long (plus one round trip). `0` checks it on every call, which
+   * costs a second GET in the background of each call.
+   */
+  namespaceRefresh?: number;
+}
+
+const MIB = 1024 * 1024;
+/** memcached stores a header, the key and a CAS value with each item (measured: 22–71 bytes). */
+const ITEM_OVERHEAD = 96;
+/** memcached reads an expiry above 30 days as a Unix timestamp, not a duration. */
+const MAX_RELATIVE_EXPIRY = 60 * 60 * 24 * 30;
+
+/**
+ * Stores entries in memcached through memjs (or any client with `get`/`set`). memcached cannot
+ * list keys, so `clear()` moves the cache to a new namespace version: every entry key carries
+ * the version, and entries of the old one become unreachable and age out.
+ *
+ * ```ts
+ * import { MemcachedBytecodeCache } from '@bcc/memcached';
+ * const cache = new MemcachedBytecodeCache({ servers: '127.0.0.1:11211', prefix: 'app/', ttl: 86400 });
+ * ```
+ */
+export class MemcachedBytecodeCache extends BytecodeCache {
+  readonly client: MinimalMemcachedClient;
+  readonly prefix: string;
+  readonly ttl: number | undefined;
+  readonly maxItemSize: number;
+  readonly timeout: number;
+  readonly namespaceRefresh: number;
+  readonly #ownsClient: boolean;
+  #version: string | null = null;
+  #versionReadAt = 0;
+  #versionFetch: Promise<string> | null = null;
+  /** memjs log lines not yet matched by a failed call (see #makeClient). */
+  #logLines: string[] = [];
+  #logFlush: NodeJS.Immediate | null = null;
+
+  constructor(options: MemcachedBytecodeCacheOptions = {}) {
+    super(options);
+    const prefix = options.prefix ?? 'bcc/';
+    checkPrefix(prefix);
+    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0)) {
+      throw new BccConfigError(`ttl must be a positive number of seconds, got ${String(options.ttl)}`);
+    }
+    const maxItemSize = options.maxItemSize ?? MIB;
+    if (!(Number.isSafeInteger(maxItemSize) && maxItemSize > ITEM_OVERHEAD)) {
+      throw new BccConfigError(
+        `maxItemSize must be an integer number of bytes, got ${String(options.maxItemSize)}`,
+      );
+    }
+    const timeout = options.timeout ?? 500;
+    if (!(Number.isFinite(timeout) && timeout > 0)) {
+      throw new BccConfigError(
+        `timeout must be a positive number of milliseconds, got ${String(options.timeout)}`,
+      );
+    }
+    const namespaceRefresh = options.namespaceRefresh ?? 2000;
+    if (!(Number.isFinite(namespaceRefresh) && namespaceRefresh >= 0)) {
+      throw new BccConfigError(
+        `namespaceRefresh must be a number of milliseconds >= 0, got ${String(namespaceRefresh)}`,
+      );
+    }
+    if (options.client && (options.servers || options.options)) {
+      throw new BccConfigError('pass either client, or servers/options to make one, not both');
+    }
+    if (
+      options.client &&
+      (typeof options.client.get !== 'function' || typeof options.client.set !== 'function')
+    ) {
+      throw new BccConfigError('client must have get(key) and set(key, value, { expires }) methods');
+    }
+    this.prefix = prefix;
+    this.ttl = options.ttl;
+    this.maxItemSize = maxItemSize;
+    this.timeout = timeout;
+    this.namespaceRefresh = namespaceRefresh;
+    this.#ownsClient = !options.client;
+    this.client = options.client ?? this.#makeClient(options.servers, options.options);
+  }
+
+  override get backendName(): string {
+    return 'memcached';
+  }
+
+  async loadBytecode(bucket: Bucket): Promise<void> {
+    const version = await this.#currentVersion();
+    const bytes = bytesOf(
+      await this.#call(this.client.get(entryKey(this.prefix, version, bucket.key)), 'GET'),
+    );
+    if (bytes) bucket.bytecodeFromBytes(bytes);
+  }
+
+  async dumpBytecode(bucket: Bucket): Promise<void> {
+    const bytes = bucket.bytecodeToBytes();
+    const value = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const version = await this.#currentVersion();
+    const key = entryKey(this.prefix, version, bucket.key);
+    const size = value.length + Buffer.byteLength(key) + ITEM_OVERHEAD;
+    if (size > this.maxItemSize) throw this.#tooLarge(value.length, bucket.key);
+    try {
+      await this.#call(this.client.set(key, value, { expires: this.#expiry() }), 'SET');
+    } catch (error) {
+      // The server's limit may be lower than maxItemSize says.
+      if (error instanceof Error && /too large/i.test(error.message))
+        throw this.#tooLarge(value.length, bucket.key);
+      throw error;
+    }
+  }
+
+  /** Entries over the item size are a skipped write reported through `onError`, never an exception. */
+  override async setBucket(bucket: Bucket): Promise<void> {
+    try {
+      await super.setBucket(bucket);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ERR_BCC_ENTRY_TOO_LARGE') throw error;
+    }
+  }
+
+  /**
+   * Fills many buckets with concurrent GETs: memjs writes each request at once on the server's
+   * connection, so they travel pipelined and cost about one round trip per server.
+   */
+  override async loadMany(buckets: readonly Bucket[]): Promise<void> {
+    if (buckets.length === 0) return;
+    const version = await this.#currentVersion();
+    const gets = buckets.map((bucket) =>
+      this.client.get(entryKey(this.prefix, version, bucket.key)).then((reply) => {
+        const bytes = bytesOf(reply);
+        if (bytes) bucket.bytecodeFromBytes(bytes);
+      }),
+    );
+    await this.#call(Promise.all(gets), 'GET (batch)');
+  }
+
+  /**
+   * Moves this cache to a new namespace version. memcached cannot list keys, so old entries
+   * are not deleted: they become unreachable and leave by LRU or their time to live. Other
+   * processes follow within `namespaceRefresh` milliseconds.
+   */
+  override async clear(): Promise<void> {
+    const version = newVersion();
+    try {
+      await this.#call(
+        this.client.set(namespaceKey(this.prefix), Buffer.from(version), { expires: 0 }),
+        'SET',
+      );
+      this.#useVersion(version);
+    } catch (error) {
+      this.handleError(error, { operation: 'clear' });
+    }
+  }
+
+  /** Closes the client if the cache made it; a client you passed in stays open. */
+  override async close(): Promise<void> {
+    if (this.#ownsClient) this.client.close?.();
+  }
+
+  #makeClient(servers: string | readonly string[] | undefined, options: MemjsOptions | undefined) {
+    const list = typeof servers === 'string' ? servers : (servers ?? ['127.0.0.1:11211']).join(',');
+    return memjs.Client.create<Buffer, Buffer | null>(list, {
+      timeout: this.timeout / 1000,
+      conntimeout: this.timeout / 1000,
+      // One attempt: a retry doubles the wait for a dead server, and the next render retries anyway.
+      retries: 1,
+      // Keys of a dead server miss instead of moving to another server and back.
+      failover: false,
+      keepAlive: true,
+      // memjs logs every failure to the console before failing the call. The failed call is
+      // reported through onError already; a line no call answers for is reported on its own.
+      logger: { log: (...parts: unknown[]) => this.#log(parts.map(String).join(' ')) },
+      ...options,
+    });
+  }
+
+  #log(line: string): void {
+    this.#logLines.push(line);
+    // A failed call rejects in the same tick as the line is logged, before this runs.
+    this.#logFlush ??= setImmediate(() => {
+      this.#logFlush = null;
+      const lines = this.#logLines.splice(0);
+      for (const text of lines) {
+        this.stats.errors++;
+        const operation = /\bSET\b/.test(text) ? 'dump' : 'load';
+        this.report(new BccBackendError('memcached', operation, `memcached: ${text}`), { operation });
+      }
+    });
+  }
+
+  /** Bounds a call by `timeout`: memjs can leave a request pending forever once the server closes the socket. */
+  #call<T>(reply: Promise<T>, what: string): Promise<T> {
+    return withTimeout(reply, this.timeout, `memcached ${what}`).catch((error: unknown) => {
+      this.#logLines.length = 0;
+      throw error;
+    });
+  }
+
+  #expiry(): number {
+    if (this.ttl === undefined) return 0;
+    const seconds = Math.max(1, Math.round(this.ttl));
+    return seconds > MAX_RELATIVE_EXPIRY ? Math.floor(Date.now() / 1000) + seconds : seconds;
+  }
+
+  #tooLarge(size: number, key: string): BccEntryTooLargeError {
+    return new BccEntryTooLargeError(
+      size,
+      this.maxItemSize,
+      `memcached: entry ${key} is ${size} bytes, over the item size limit of ${this.maxItemSize} bytes; the write was skipped (raise memcached -I and maxItemSize, or use another store for large templates)`,
+    );
+  }
+
+  /**
+   * The namespace version, read at most every `namespaceRefresh` ms. A stale version is used
+   * while a fresh one is fetched; if fetching fails the last known one stays in use, so the
+   * death of the server holding the namespace key does not turn every other server's entries
+   * into misses.
+   */
+  #currentVersion(): Promise<string> | string {
+    const version = this.#version;
+    if (version === null) return this.#fetchVersion();
+    if (performance.now() - this.#versionReadAt >= this.namespaceRefresh && !this.#versionFetch) {
+      this.#fetchVersion().catch((error: unknown) => {
+        this.stats.errors++;
+        this.report(
+          new BccBackendError(
+            'memcached',
+            'load',
+            `memcached: could not refresh the namespace version (${error instanceof Error ? error.message : String(error)}); still using ${version}`,
+            { cause: error },
+          ),
+          { operation: 'load' },
+        );
+      });
+    }
+    return version;
+  }
+
+  #fetchVersion(): Promise<string> {
+    this.#versionFetch ??= this.#readOrCreateVersion().finally(() => {
+      this.#versionFetch = null;
+    });
+    return this.#versionFetch;
+  }
+
+  async #readOrCreateVersion(): Promise<string> {
+    const key = namespaceKey(this.prefix);
+    const stored = bytesOf(await this.#call(this.client.get(key), 'GET'));
+    const text = stored ? Buffer.from(stored).toString('latin1') : '';
+    if (isVersion(text)) return this.#useVersion(text);
+    // No version yet (a new cache, or memcached lost it): start a fresh namespace. Entries of
+    // a lost version turn into misses, never into another namespace's entries.
+    const version = newVersion();
+    if (this.client.add && !stored) {
+      const added = await this.#call(this.client.add(key, Buffer.from(version), { expires: 0 }), 'ADD');
+      if (added === false) {
+        // Another process got there first: use its version.
+        const theirs = bytesOf(await this.#call(this.client.get(key), 'GET'));
+        const theirText = theirs ? Buffer.from(theirs).toString('latin1') : '';
+        if (isVersion(theirText)) return this.#useVersion(theirText);
+      } else {
+        return this.#useVersion(version);
+      }
+    }
+    await this.#call(this.client.set(key, Buffer.from(version), { expires: 0 }), 'SET');
+    return this.#useVersion(version);
+  }
+
+  #useVersion(version: string): string {
+    this.#version = version;
+    this.#versionReadAt = performance.now();
+    return version;
+  }
+}
+
+function bytesOf(reply: unknown): Uint8Array | null {
+  if (reply === null || reply === undefined) return null;
+  if (reply instanceof Uint8Array) return reply;
+  if (typeof reply === 'object' && 'value' in reply) {
+    const value = (reply as { value: unknown }).value;
+    if (value === null || value === undefined) return null;
+    if (value instanceof Uint8Array) return value;
+  }
+  throw new TypeError(
+    'the memcached client returned something other than bytes: bcc entries are binary, configure the client to return Buffers',
+  );
+}
