@@ -7,6 +7,11 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
  */
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
 
+/** `BCC_DEBUG=1` prints why a present file was not read; a plain missing file is not worth a line. */
+const debug = process.env.BCC_DEBUG
+  ? (path: string, why: string) => process.stderr.write(`bcc: fs miss ${path}: ${why}\n`)
+  : null;
+
 /** Entries are a few hundred KB; anything this large is not ours and is not read into memory. */
 export const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 
@@ -40,12 +45,23 @@ export function readEntrySync(path: string): Buffer | null {
   try {
     fd = openSync(path, READ_FLAGS);
   } catch (error) {
-    if (isMissError(error)) return null;
+    if (isMissError(error)) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') debug?.(path, code === 'ELOOP' ? 'a symbolic link, not an entry' : String(code));
+      return null;
+    }
     throw error;
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size > MAX_ENTRY_BYTES) return null;
+    if (!stats.isFile()) {
+      debug?.(path, stats.isDirectory() ? 'a directory' : 'not a regular file');
+      return null;
+    }
+    if (stats.size > MAX_ENTRY_BYTES) {
+      debug?.(path, `${stats.size} bytes, larger than any entry`);
+      return null;
+    }
     const size = stats.size;
     // Its own memory, not a pooled slice: the bucket keeps a view of the V8 bytes.
     const buffer = Buffer.allocUnsafeSlow(size);
@@ -58,7 +74,10 @@ export function readEntrySync(path: string): Buffer | null {
     }
     return buffer;
   } catch (error) {
-    if (isMissError(error)) return null;
+    if (isMissError(error)) {
+      debug?.(path, String((error as NodeJS.ErrnoException).code));
+      return null;
+    }
     throw error;
   } finally {
     closeSync(fd);

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -93,6 +93,20 @@ describe('FileSystemBytecodeCache', () => {
     expect((await load(cache, 'link')).code).toBeNull();
     expect(errors).toEqual([]);
     expect(cache.stats.misses).toBe(4);
+  });
+
+  it('says why a present file was a miss when BCC_DEBUG is set', () => {
+    const directory = scratchDir();
+    mkdirSync(join(directory, 'dir'));
+    const script = `
+      import { readEntrySync } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      readEntrySync(${JSON.stringify(join(directory, 'dir'))});
+      readEntrySync(${JSON.stringify(join(directory, 'missing'))});`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, BCC_DEBUG: '1' },
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe(`bcc: fs miss ${join(directory, 'dir')}: a directory\n`);
   });
 
   it('treats a FIFO at the entry path as a miss instead of hanging', async () => {
