@@ -1,21 +1,37 @@
-// Runs `fn` (sync or async) in batches until ~`ms` of work is done and reports the median time
-// per call in µs. Medians resist the GC pauses and scheduler noise of a 2-core machine.
-export async function measure(fn, { ms = 400, batches = 15 } = {}) {
+// A small benchmark harness for a shared 2-core machine. Variants are measured interleaved,
+// round after round, and each reports the median of its per-round times, so a burst of load from
+// another process hits every variant alike and the ratios stay meaningful.
+
+async function calibrate(fn, ms) {
   let per = 1;
   for (;;) {
     const t0 = performance.now();
     for (let i = 0; i < per; i++) await fn();
-    if (performance.now() - t0 > ms / batches / 4 || per > 1e7) break;
+    if (performance.now() - t0 > ms || per > 1e7) return per;
     per *= 2;
   }
-  const samples = [];
-  for (let b = 0; b < batches; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < per; i++) await fn();
-    samples.push(((performance.now() - t0) * 1000) / per);
+}
+
+/**
+ * Measures each `[name, fn]` (sync or async) in `rounds` interleaved rounds of ~`ms` each and
+ * returns `{ name: median µs per call }`.
+ */
+export async function compare(variants, { rounds = 15, ms = 25 } = {}) {
+  const plans = [];
+  for (const [name, fn] of variants) plans.push({ name, fn, per: await calibrate(fn, ms), samples: [] });
+  for (let round = 0; round < rounds; round++) {
+    for (const plan of plans) {
+      const t0 = performance.now();
+      for (let i = 0; i < plan.per; i++) await plan.fn();
+      plan.samples.push(((performance.now() - t0) * 1000) / plan.per);
+    }
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  const result = {};
+  for (const plan of plans) {
+    plan.samples.sort((a, b) => a - b);
+    result[plan.name] = plan.samples[Math.floor(plan.samples.length / 2)];
+  }
+  return result;
 }
 
 export const fmt = (us) => `${(us < 10 ? us.toFixed(2) : us.toFixed(1)).padStart(8)} µs`;

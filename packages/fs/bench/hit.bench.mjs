@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bucket } from '@bcc/core';
 import { FileSystemBytecodeCache } from '../dist/index.js';
-import { fmt, measure, table } from './harness.mjs';
+import { compare, fmt, table } from './harness.mjs';
 
 const environment = { fingerprint: 'bench' };
 const directory = mkdtempSync(join(tmpdir(), 'bcc-fs-bench-'));
@@ -46,26 +46,44 @@ function decode(bytes) {
   sink += bucket.code.js.length;
 }
 
-const readSyncDecode = await measure(() => decode(readFileSync(path)));
-const readSyncOnly = await measure(() => {
-  sink += readFileSync(path).length;
-});
-const promisesDecode = await measure(async () => decode(await promises.readFile(path)));
-const hit = await measure(async () => {
-  const bucket = await cache.getBucket(environment, 'page.njk', '/views/page.njk', source);
-  sink += bucket.code.js.length;
-});
-const hitSync = await measure(() => {
-  sink += cache.getBucketSync(environment, 'page.njk', '/views/page.njk', source).code.js.length;
-});
-const loadOnly = await measure(async () => {
-  const bucket = new Bucket(environment, main.key, main.checksum);
-  await cache.loadBytecode(bucket);
-  sink += bucket.code.js.length;
-});
-const keys = await measure(() => {
-  sink += cache.createBucket(environment, 'page.njk', '/views/page.njk', source).key.length;
-});
+const hitTimes = await compare([
+  ['baseline', () => decode(readFileSync(path))],
+  [
+    'readSyncOnly',
+    () => {
+      sink += readFileSync(path).length;
+    },
+  ],
+  ['promisesDecode', async () => decode(await promises.readFile(path))],
+  [
+    'hit',
+    async () => {
+      const bucket = await cache.getBucket(environment, 'page.njk', '/views/page.njk', source);
+      sink += bucket.code.js.length;
+    },
+  ],
+  [
+    'hitSync',
+    () => {
+      sink += cache.getBucketSync(environment, 'page.njk', '/views/page.njk', source).code.js.length;
+    },
+  ],
+  [
+    'loadOnly',
+    async () => {
+      const bucket = new Bucket(environment, main.key, main.checksum);
+      await cache.loadBytecode(bucket);
+      sink += bucket.code.js.length;
+    },
+  ],
+  [
+    'keys',
+    () => {
+      sink += cache.createBucket(environment, 'page.njk', '/views/page.njk', source).key.length;
+    },
+  ],
+]);
+const { baseline: readSyncDecode, readSyncOnly, promisesDecode, hit, hitSync, loadOnly, keys } = hitTimes;
 
 console.log(`entry: ${(frameBytes / 1024).toFixed(1)} KB frame (40 KB JS + 45 KB V8) in ${directory}`);
 table('cache hit (median per call)', [
@@ -92,33 +110,39 @@ const names = Array.from({ length: 100 }, (_, i) => `t${i}.njk`);
 for (const name of names) store(name);
 const buckets = () => names.map((name) => cache.createBucket(environment, name, `/views/${name}`, source));
 const prepared = buckets();
-const loadMany = await measure(() => cache.loadMany(buckets()), { ms: 1500 });
-const parallel = await measure(
-  () =>
-    Promise.all(
-      prepared.map(
-        (bucket) =>
-          new Promise((resolve, reject) =>
-            readFile(cache.pathOf(bucket.key), (error, bytes) => {
-              if (error) return reject(error);
-              new Bucket(environment, bucket.key, bucket.checksum).bytecodeFromBytes(bytes);
-              resolve();
-            }),
+const manyTimes = await compare(
+  [
+    ['loadMany', () => cache.loadMany(buckets())],
+    [
+      'parallel',
+      () =>
+        Promise.all(
+          prepared.map(
+            (bucket) =>
+              new Promise((resolve, reject) =>
+                readFile(cache.pathOf(bucket.key), (error, bytes) => {
+                  if (error) return reject(error);
+                  new Bucket(environment, bucket.key, bucket.checksum).bytecodeFromBytes(bytes);
+                  resolve();
+                }),
+              ),
           ),
-      ),
-    ),
-  { ms: 1500 },
+        ),
+    ],
+    [
+      'parallelPromises',
+      () =>
+        Promise.all(
+          prepared.map(async (bucket) => {
+            const bytes = await promises.readFile(cache.pathOf(bucket.key));
+            new Bucket(environment, bucket.key, bucket.checksum).bytecodeFromBytes(bytes);
+          }),
+        ),
+    ],
+  ],
+  { rounds: 11, ms: 60 },
 );
-const parallelPromises = await measure(
-  () =>
-    Promise.all(
-      prepared.map(async (bucket) => {
-        const bytes = await promises.readFile(cache.pathOf(bucket.key));
-        new Bucket(environment, bucket.key, bucket.checksum).bytecodeFromBytes(bytes);
-      }),
-    ),
-  { ms: 1500 },
-);
+const { loadMany, parallel, parallelPromises } = manyTimes;
 table('100 entries (median per batch)', [
   ['loadMany (incl. key hashing)', loadMany],
   ['parallel fs.readFile + decode', parallel, `${(parallel / loadMany).toFixed(2)}× loadMany`],
@@ -131,8 +155,13 @@ table('100 entries (median per batch)', [
 
 const bucket = cache.createBucket(environment, 'w.njk', null, source);
 bucket.code = { js: templateLike(40 * 1024, 'w'), v8 };
-const dumpSync = await measure(() => cache.dumpBytecodeSync(bucket), { ms: 600 });
-const dumpAsync = await measure(() => cache.dumpBytecode(bucket), { ms: 600 });
+const { dumpSync, dumpAsync } = await compare(
+  [
+    ['dumpSync', () => cache.dumpBytecodeSync(bucket)],
+    ['dumpAsync', () => cache.dumpBytecode(bucket)],
+  ],
+  { rounds: 11, ms: 40 },
+);
 table('writes (temp file + rename, median per call)', [
   ['dumpBytecodeSync', dumpSync],
   ['dumpBytecode', dumpAsync],
