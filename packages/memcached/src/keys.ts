@@ -8,7 +8,7 @@ export const MAX_VERSION_LENGTH = 16;
 const VERSION = /^[0-9a-z]{1,16}$/;
 /** Printable ASCII without space: safe in the text protocol, in proxies and in every client. */
 const SAFE_KEY = /^[\x21-\x7e]{1,64}$/;
-const UNSAFE_PREFIX_CHAR = /[\x00-\x20\x7f]/;
+const isUnsafeChar = (ch: string) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f;
 const HASHED_KEY_LENGTH = 64;
 
 /** Throws a BccConfigError unless `prefix` leaves room for a version and a 64-character key. */
@@ -18,7 +18,7 @@ export function checkPrefix(prefix: string): void {
       'prefix must be a non-empty string (it scopes the entries and the namespace key)',
     );
   }
-  if (UNSAFE_PREFIX_CHAR.test(prefix)) {
+  if ([...prefix].some(isUnsafeChar)) {
     throw new BccConfigError(
       `prefix must not contain spaces or control characters, got ${JSON.stringify(prefix)}`,
     );

@@ -132,6 +132,11 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     return 'memcached';
   }
 
+  /** The memcached key an entry is stored under right now (it changes with every `clear()`). */
+  async keyFor(bucketKey: string): Promise<string> {
+    return entryKey(this.prefix, await this.#currentVersion(), bucketKey);
+  }
+
   async loadBytecode(bucket: Bucket): Promise<void> {
     const version = await this.#currentVersion();
     const bytes = bytesOf(
@@ -175,13 +180,23 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   override async loadMany(buckets: readonly Bucket[]): Promise<void> {
     if (buckets.length === 0) return;
     const version = await this.#currentVersion();
-    const gets = buckets.map((bucket) =>
-      this.client.get(entryKey(this.prefix, version, bucket.key)).then((reply) => {
-        const bytes = bytesOf(reply);
-        if (bytes) bucket.bytecodeFromBytes(bytes);
-      }),
+    const replies = await this.#call(
+      Promise.allSettled(
+        buckets.map((bucket) => this.client.get(entryKey(this.prefix, version, bucket.key))),
+      ),
+      'GET (batch)',
     );
-    await this.#call(Promise.all(gets), 'GET (batch)');
+    // Fill what arrived (one dead server must not cost the other servers' hits), then report
+    // the first failure.
+    let failure: { reason: unknown } | undefined;
+    for (const [i, reply] of replies.entries()) {
+      if (reply.status === 'rejected') failure ??= reply;
+      else {
+        const bytes = bytesOf(reply.value);
+        if (bytes) buckets[i]!.bytecodeFromBytes(bytes);
+      }
+    }
+    if (failure) throw failure.reason;
   }
 
   /**

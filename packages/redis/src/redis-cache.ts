@@ -128,22 +128,15 @@ export class RedisBytecodeCache extends BytecodeCache {
   override async loadMany(buckets: readonly Bucket[]): Promise<void> {
     if (buckets.length === 0) return;
     const client = this.client;
-    if (isCluster(client)) {
-      await this.#call(() => this.#loadFromCluster(client, buckets), 'GET (batch)');
-      return;
-    }
-    await this.#call(() => {
-      const chunks: Promise<void>[] = [];
-      for (let start = 0; start < buckets.length; start += MGET_CHUNK) {
-        const chunk = buckets.slice(start, start + MGET_CHUNK);
-        chunks.push(
-          client.mgetBuffer(...chunk.map((b) => this.keyFor(b.key))).then((values) => {
-            for (const [i, bytes] of values.entries()) if (bytes) chunk[i]!.bytecodeFromBytes(bytes);
-          }),
-        );
-      }
-      return Promise.all(chunks);
-    }, 'MGET');
+    const keys = buckets.map((b) => this.keyFor(b.key));
+    const fetched = await this.#call(
+      () => (isCluster(client) ? this.#fetchFromCluster(client, keys) : this.#fetchFromNode(client, keys)),
+      'GET (batch)',
+    );
+    // Buckets are filled only here, after the bounded call: a late reply never changes a
+    // bucket after loadMany has returned, and one failed chunk or node keeps the others' hits.
+    for (const [i, bytes] of fetched.values.entries()) if (bytes) buckets[i]!.bytecodeFromBytes(bytes);
+    if (fetched.failed) throw fetched.failure;
   }
 
   /**
@@ -223,36 +216,50 @@ export class RedisBytecodeCache extends BytecodeCache {
     return withTimeout(send(), this.commandTimeout, `redis ${what}`);
   }
 
-  async #loadFromCluster(cluster: Cluster, buckets: readonly Bucket[]): Promise<void> {
+  async #fetchFromNode(client: Redis, keys: readonly string[]): Promise<Fetched> {
+    const fetched = new Fetched(keys.length);
+    const chunks: Promise<void>[] = [];
+    for (let start = 0; start < keys.length; start += MGET_CHUNK) {
+      chunks.push(
+        client.mgetBuffer(...keys.slice(start, start + MGET_CHUNK)).then((values) => {
+          for (const [i, bytes] of values.entries()) fetched.values[start + i] = bytes;
+        }, fetched.fail),
+      );
+    }
+    await Promise.all(chunks);
+    return fetched;
+  }
+
+  async #fetchFromCluster(cluster: Cluster, keys: readonly string[]): Promise<Fetched> {
+    const fetched = new Fetched(keys.length);
     const keyPrefix = keyPrefixOf(cluster);
-    const byNode = new Map<string, Bucket[]>();
-    const unrouted: Bucket[] = [];
-    for (const bucket of buckets) {
-      const master = cluster.slots[keySlot(keyPrefix + this.keyFor(bucket.key))]?.[0];
+    const byNode = new Map<string, number[]>();
+    const work: Promise<void>[] = [];
+    for (const [i, key] of keys.entries()) {
+      const master = cluster.slots[keySlot(keyPrefix + key)]?.[0];
       if (master === undefined) {
-        unrouted.push(bucket);
+        // Slots not known yet (the cluster is still connecting): a GET routed by ioredis.
+        work.push(cluster.getBuffer(key).then((bytes) => void (fetched.values[i] = bytes), fetched.fail));
         continue;
       }
       const group = byNode.get(master);
-      if (group) group.push(bucket);
-      else byNode.set(master, [bucket]);
+      if (group) group.push(i);
+      else byNode.set(master, [i]);
     }
-    const work: Promise<void>[] = [];
     for (const group of byNode.values()) {
       const pipeline = cluster.pipeline();
-      for (const bucket of group) pipeline.getBuffer(this.keyFor(bucket.key));
+      for (const i of group) pipeline.getBuffer(keys[i]!);
       work.push(
         pipeline.exec().then((results) => {
-          for (const [i, [error, bytes]] of (results ?? []).entries()) {
-            if (error) throw error;
-            if (bytes) group[i]!.bytecodeFromBytes(bytes as Buffer);
+          for (const [j, [error, bytes]] of (results ?? []).entries()) {
+            if (error) fetched.fail(error);
+            else fetched.values[group[j]!] = bytes as Buffer | null;
           }
-        }),
+        }, fetched.fail),
       );
     }
-    // Slots not known yet (the cluster is still connecting): one GET each, routed by ioredis.
-    for (const bucket of unrouted) work.push(this.loadBytecode(bucket));
     await Promise.all(work);
+    return fetched;
   }
 
   async #clearNode(node: Redis, pattern: string, inCluster: boolean): Promise<void> {
@@ -281,6 +288,21 @@ export class RedisBytecodeCache extends BytecodeCache {
       }
     } while (cursor !== '0');
   }
+}
+
+/** Replies of a batch read, in the order of its keys, and its first failure. */
+class Fetched {
+  readonly values: (Buffer | null)[];
+  failed = false;
+  failure: unknown;
+  constructor(size: number) {
+    this.values = new Array<Buffer | null>(size).fill(null);
+  }
+  readonly fail = (error: unknown): void => {
+    if (this.failed) return;
+    this.failed = true;
+    this.failure = error;
+  };
 }
 
 /** ioredis' wording for a refused command while it reconnects says nothing about Redis being down. */
