@@ -1,0 +1,122 @@
+/**
+ * The entries the fuzzers start from: real frames made by `Bucket.bytecodeToBytes()` for a
+ * handful of templates chosen to reach every branch of the decoder: empty, tiny, ASCII,
+ * Latin-1 and UTF-16 JavaScript, no V8 cache, a real V8 cache, and a large entry.
+ */
+import { Script } from 'node:vm';
+import { Bucket, MemoryBytecodeCache } from '@bcc/core';
+
+/** The environment every fuzz entry belongs to. */
+export const ENVIRONMENT = { fingerprint: 'bcc-reliability/1' };
+
+/** Secrets of the signed modes: S1 signs; the rotated reader accepts S2 and S1. */
+export const SECRET_1 = Buffer.from('reliability secret one: 32 bytes');
+export const SECRET_2 = Buffer.from('reliability secret two, rotated in');
+export const SECRET_OTHER = Buffer.from('a secret the reader never had');
+
+// Keys and checksums as every BytecodeCache derives them, so `cache.getBucket(ENVIRONMENT,
+// name, null, source)` finds the entries the fuzzers plant.
+const derive = new MemoryBytecodeCache();
+
+/** The source text of a fuzz template (only its checksum matters). */
+export const sourceOf = (name) => `source of ${name}`;
+
+/** The entry key `cache.getBucket(ENVIRONMENT, name, null, …)` looks up. */
+export const keyOf = (name) => derive.getCacheKey(name, null, ENVIRONMENT.fingerprint);
+
+/** A template whose compiled code embeds its name, as Nunjucks' output does. */
+function compiled(name, body) {
+  return `(function ${name.replace(/\W/g, '_')}(ctx) {\n${body}\n})`;
+}
+
+function lines(count, make) {
+  return Array.from({ length: count }, (_, i) => make(i)).join('\n');
+}
+
+/** A real V8 code cache for `js`, taken after one call, as bcc's runtime does. */
+function v8CacheFor(js) {
+  const script = new Script(js);
+  const fn = script.runInThisContext();
+  if (typeof fn === 'function') fn({ name: 'x', items: [1, 2, 3] });
+  return script.createCachedData();
+}
+
+/**
+ * @typedef {{ name: string, source: string, key: string, checksum: string, js: string, v8: Uint8Array | undefined, weight: number }} Template
+ */
+
+/** @returns {Template[]} */
+export function makeTemplates() {
+  const specs = [
+    { name: 'empty.html', js: '', v8: false, weight: 1 },
+    { name: 'tiny.html', js: compiled('tiny', 'return 1;'), v8: false, weight: 3 },
+    {
+      name: 'ascii.html',
+      js: compiled(
+        'ascii',
+        `let out = '';\n${lines(40, (i) => `out += '<li>' + ctx.name + ' ${i}</li>';`)}\nreturn out;`,
+      ),
+      v8: true,
+      weight: 4,
+    },
+    {
+      name: 'latin1.html',
+      js: compiled('latin1', `return 'café crème brûlée, Straße, ½ ' + ctx.name;`),
+      v8: false,
+      weight: 3,
+    },
+    {
+      name: 'utf16.html',
+      js: compiled('utf16', `return '日本語のテンプレート ✓ 🚀 ' + ctx.name;`),
+      v8: true,
+      weight: 3,
+    },
+    {
+      name: 'random-v8.html',
+      js: compiled('random_v8', 'return ctx.items.map((x) => x * 2).join(",");'),
+      v8: 'random',
+      weight: 2,
+    },
+    {
+      name: 'large.html',
+      js: compiled(
+        'large',
+        `let out = '';\n${lines(1500, (i) => `if (ctx.items[${i % 3}] > ${i}) out += '<p>${i} ' + ctx.name + '</p>';`)}\nreturn out;`,
+      ),
+      v8: true,
+      weight: 1,
+    },
+  ];
+  return specs.map((spec) => {
+    let v8;
+    if (spec.v8 === true) v8 = v8CacheFor(spec.js);
+    else if (spec.v8 === 'random') v8 = Uint8Array.from({ length: 700 }, (_, i) => (i * 131 + 7) & 0xff);
+    return {
+      name: spec.name,
+      source: sourceOf(spec.name),
+      key: keyOf(spec.name),
+      checksum: derive.getSourceChecksum(sourceOf(spec.name)),
+      js: spec.js,
+      v8,
+      weight: spec.weight,
+    };
+  });
+}
+
+/**
+ * The frame a writer with `signingSecret` (or none) stores for `template`; `key` defaults to
+ * the template's own (another key makes a replay).
+ * @param {Template} template
+ * @param {Uint8Array | undefined} signingSecret
+ * @param {{ key?: string, js?: string }} [override]
+ */
+export function frameFor(template, signingSecret, override = {}) {
+  const bucket = new Bucket(ENVIRONMENT, override.key ?? template.key, template.checksum, {
+    secrets: signingSecret ? [signingSecret] : [],
+  });
+  bucket.code = template.v8
+    ? { js: override.js ?? template.js, v8: template.v8 }
+    : { js: override.js ?? template.js };
+  // A plain copy: a Buffer's slice() is a view, and a mutation must never reach the original.
+  return Uint8Array.from(bucket.bytecodeToBytes());
+}
