@@ -149,8 +149,10 @@ export async function createBytecodeCacheFromEnv(
     return await createBytecodeCache(spec, secret === undefined ? rest : { ...rest, secret });
   } catch (error) {
     if (value && isBccError(error) && error.code === 'ERR_BCC_CONFIG') {
+      // V8 formats `stack` lazily from the message: read it before changing the message.
+      const stack = error.stack;
       error.message = `${variable}: ${error.message}`;
-      if (error.stack) error.stack = error.stack.replace(/^(\w+): /, `$1: ${variable}: `);
+      if (stack) error.stack = stack.replace(/^(\w+): /, `$1: ${variable}: `);
     }
     throw error;
   }
