@@ -1,4 +1,4 @@
-import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
+import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions, type ErrorContext } from '@bcc/core';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { escapeGlob } from './glob.js';
 import { keySlot } from './slot.js';
@@ -172,6 +172,11 @@ export class RedisBytecodeCache extends BytecodeCache {
     client.disconnect();
   }
 
+  /** Rewords ioredis' offline refusal before it is reported (here, off the hot path of a hit). */
+  protected override handleError(error: unknown, context: ErrorContext): void {
+    super.handleError(explainOffline(error), context);
+  }
+
   #makeClient(url: string | undefined, options: RedisOptions | undefined): Redis {
     const defaults: RedisOptions = {
       commandTimeout: this.commandTimeout,
@@ -212,7 +217,7 @@ export class RedisBytecodeCache extends BytecodeCache {
    */
   #call<T>(send: () => Promise<T>, what: string): Promise<T> {
     if (this.#startup) return this.#startup.then(() => this.#call(send, what));
-    if (this.#ownsClient) return send().catch(explainOffline);
+    if (this.#ownsClient) return send();
     return withTimeout(send(), this.commandTimeout, `redis ${what}`);
   }
 
@@ -306,13 +311,13 @@ class Fetched {
 }
 
 /** ioredis' wording for a refused command while it reconnects says nothing about Redis being down. */
-function explainOffline(error: unknown): never {
+function explainOffline(error: unknown): unknown {
   if (error instanceof Error && error.message.includes('enableOfflineQueue options is false')) {
-    throw new Error('not connected to Redis (it reconnects in the background); the command was not sent', {
+    return new Error('not connected to Redis (it reconnects in the background); the command was not sent', {
       cause: error,
     });
   }
-  throw error;
+  return error;
 }
 
 function keyPrefixOf(client: RedisClient): string {
