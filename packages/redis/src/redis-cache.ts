@@ -1,4 +1,10 @@
-import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions, type ErrorContext } from '@bcc/core';
+import {
+  BccConfigError,
+  type Bucket,
+  BytecodeCache,
+  type BytecodeCacheOptions,
+  type ErrorContext,
+} from '@bcc/core';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { escapeGlob } from './glob.js';
 import { keySlot } from './slot.js';
