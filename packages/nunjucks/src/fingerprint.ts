@@ -57,30 +57,34 @@ function extensionIdentity(extension: NunjucksExtension): string {
   return `${extension.__name ?? '?'}[${tags}]${functionHash(extension.parse)}/${functionHash(extension.preprocess)}`;
 }
 
-// `installJinjaCompat()` (and any other monkeypatch) replaces methods on Nunjucks' Parser and
-// Compiler prototypes, which changes generated code for the whole process. Their method
-// identities are snapshotted so the fingerprint follows such a patch without rehashing sources
-// on every load.
-let compilerSnapshot: unknown[] = [];
+// `installJinjaCompat()` replaces methods on Nunjucks' Parser and Compiler prototypes, which
+// changes generated code for the whole process. The hash covers every method of both
+// prototypes; it is recomputed only when one of the methods a patch replaces changes identity,
+// because walking the prototypes on every template load cost ~60 µs a template.
+const watchedMethods = (): unknown[] => {
+  const parser = nunjucksModule.parser.Parser.prototype;
+  const compiler = nunjucksModule.compiler.Compiler.prototype;
+  return [
+    parser.parseAggregate,
+    parser.parsePrimary,
+    compiler.assertType,
+    compiler.compileSlice,
+    compiler.compile,
+  ];
+};
+let watchedSnapshot: unknown[] = [];
 let compilerHash = '';
 
-function collectCompilerMethods(): unknown[] {
+function currentCompilerHash(): string {
+  const watched = watchedMethods();
+  if (compilerHash !== '' && watched.every((method, i) => method === watchedSnapshot[i])) return compilerHash;
+  watchedSnapshot = watched;
   const methods: unknown[] = [];
   for (const proto of [nunjucksModule.parser.Parser.prototype, nunjucksModule.compiler.Compiler.prototype]) {
-    for (const key of Object.getOwnPropertyNames(proto)) methods.push(proto[key]);
+    for (const key of Object.getOwnPropertyNames(proto).sort())
+      methods.push(`${key}:${functionHash(proto[key])}`);
   }
-  return methods;
-}
-
-function currentCompilerHash(): string {
-  const methods = collectCompilerMethods();
-  const same =
-    methods.length === compilerSnapshot.length &&
-    methods.every((method, i) => method === compilerSnapshot[i]);
-  if (!same) {
-    compilerSnapshot = methods;
-    compilerHash = hashText(methods.map(functionHash).join(','));
-  }
+  compilerHash = hashText(methods.join(','));
   return compilerHash;
 }
 
@@ -102,20 +106,58 @@ export function fingerprintInputs(environment: object): FingerprintInputs {
   };
 }
 
-const memo = new WeakMap<object, { signature: string; fingerprint: string }>();
+interface Memo {
+  opts: object;
+  optsSignature: string;
+  asyncFilters: readonly string[];
+  asyncFilterCount: number;
+  extensions: readonly NunjucksExtension[];
+  extensionCount: number;
+  compiler: string;
+  fingerprint: string;
+}
+
+const memo = new WeakMap<object, Memo>();
+
+function optsSignature(env: NunjucksEnvironment): string {
+  const opts = env.opts ?? {};
+  return `${String(opts.autoescape)}|${!!opts.throwOnUndefined}|${!!opts.trimBlocks}|${!!opts.lstripBlocks}|${opts.tags ? JSON.stringify(opts.tags) : ''}`;
+}
 
 /**
  * The environment's fingerprint: Nunjucks' version and every option, extension, custom tag and
  * async filter that changes generated code. It is part of every cache key, so two differently
  * configured environments never share entries. Recomputed when the environment changes
- * (extensions and async filters may be added after `useBytecodeCache`).
+ * (extensions and async filters may be added after `useBytecodeCache`); otherwise a few
+ * identity checks, since it is read on every template load.
  */
-export function environmentFingerprint(env: object): string {
-  const inputs = fingerprintInputs(env);
-  const signature = JSON.stringify(inputs);
+export function environmentFingerprint(environment: object): string {
+  const env = environment as NunjucksEnvironment;
   const known = memo.get(env);
-  if (known && known.signature === signature) return known.fingerprint;
-  const fingerprint = `nunjucks@${nunjucksVersion}/${hashText(signature)}`;
-  memo.set(env, { signature, fingerprint });
+  const signature = optsSignature(env);
+  const compiler = currentCompilerHash();
+  if (
+    known &&
+    known.opts === env.opts &&
+    known.optsSignature === signature &&
+    known.asyncFilters === env.asyncFilters &&
+    known.asyncFilterCount === (env.asyncFilters?.length ?? 0) &&
+    known.extensions === env.extensionsList &&
+    known.extensionCount === (env.extensionsList?.length ?? 0) &&
+    known.compiler === compiler
+  ) {
+    return known.fingerprint;
+  }
+  const fingerprint = `nunjucks@${nunjucksVersion}/${hashText(JSON.stringify(fingerprintInputs(env)))}`;
+  memo.set(env, {
+    opts: env.opts,
+    optsSignature: signature,
+    asyncFilters: env.asyncFilters,
+    asyncFilterCount: env.asyncFilters?.length ?? 0,
+    extensions: env.extensionsList,
+    extensionCount: env.extensionsList?.length ?? 0,
+    compiler,
+    fingerprint,
+  });
   return fingerprint;
 }

@@ -69,6 +69,8 @@ export interface NunjucksEnvironment {
     context?: object | null,
     callback?: (error: Error | null, result?: string) => void,
   ): unknown;
+  getTemplate?(name: string, eagerCompile?: boolean): unknown;
+  resolveTemplate?(loader: NunjucksLoader, parentName: string | null, name: string): string;
 }
 
 interface NunjucksModule {

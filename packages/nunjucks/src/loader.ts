@@ -17,8 +17,8 @@ import type {
   SourceCallback,
   TemplateProps,
 } from './internals.js';
-import { rememberLoader, restoreLoader } from './originals.js';
-import { type WarmOptions, type WarmReport, warmTemplates } from './warm.js';
+import { originalGetSource, rememberLoader, restoreLoader } from './originals.js';
+import { templateNames, type WarmOptions, type WarmReport, warmTemplates } from './warm.js';
 
 /** Options of {@link useBytecodeCache}. */
 export interface UseBytecodeCacheOptions {
@@ -65,6 +65,9 @@ export interface NunjucksCacheStats {
   compileErrors: number;
 }
 
+/** Options of `preload()`: which templates; defaults like {@link WarmOptions}. */
+export type PreloadOptions = Pick<WarmOptions, 'names' | 'dirs' | 'extensions'>;
+
 /** What {@link useBytecodeCache} returns. */
 export interface NunjucksBytecodeCache {
   readonly cache: BytecodeCache;
@@ -77,6 +80,13 @@ export interface NunjucksBytecodeCache {
   flush(): Promise<void>;
   /** Compiles and stores every template the environment's loaders can see (see {@link warmBytecodeCache}). */
   warm(options?: WarmOptions): Promise<WarmReport>;
+  /**
+   * Loads templates (default: every template under the loaders' search paths) and what they
+   * extend, include and import, into this process ahead of the first request. With an
+   * asynchronous cache this is what lets the synchronous API render them; with any cache it
+   * moves the loading cost out of the first request.
+   */
+  preload(options?: PreloadOptions): Promise<void>;
   /** Puts the environment's loaders back as they were. Templates already loaded stay loaded. */
   dispose(): void;
 }
@@ -135,10 +145,10 @@ export function useBytecodeCache(
     codeCachesStored: 0,
     compileErrors: 0,
   };
+  const counted = new WeakSet<object>();
   const pending = new Set<Promise<void>>();
   const wantCodeCache = options.codeCache ?? true;
   const loadOptions = { storeOnCompile: options.storeOnCompile ?? true };
-
   const reportWriteError =
     options.onError ??
     ((error: Error) =>
@@ -178,25 +188,22 @@ export function useBytecodeCache(
     return { ...props, root: wrapped };
   };
 
+  /** Hands a loaded template to Nunjucks as precompiled code, as `PrecompiledLoader` does. */
   const toCode = (
     info: LoaderSourceInfo,
     name: string,
     loaded: LoadedTemplate<unknown>,
   ): LoaderSourceInfo => {
-    if (loaded.from === 'compiled') stats.compiled++;
-    else if (loaded.from === 'cache+v8' && loaded.codeCache === 'accepted') stats.cacheV8++;
-    else stats.cache++;
+    if (!counted.has(loaded)) {
+      counted.add(loaded);
+      if (loaded.from === 'compiled') stats.compiled++;
+      else if (loaded.from === 'cache+v8' && loaded.codeCache === 'accepted') stats.cacheV8++;
+      else stats.cache++;
+    }
     options.onLoad?.({ name, path: info.path, from: loaded.from });
     let props = templateProps(loaded.value);
     if (wantCodeCache && loaded.needsCodeCache) props = watchFirstRender(props, loaded);
     return { ...info, src: { type: 'code', obj: props } };
-  };
-
-  /** The template's source text, or null when the loader already handed over code. */
-  const sourceOf = (info: LoaderSourceInfo): string | null => {
-    if (typeof info.src === 'string') return info.src;
-    if (info.src && info.src.type === 'string' && typeof info.src.obj === 'string') return info.src.obj;
-    return null;
   };
 
   const compileFailed = (info: LoaderSourceInfo, name: string): LoaderSourceInfo => {
@@ -207,13 +214,21 @@ export function useBytecodeCache(
     return info;
   };
 
-  const templateOf = (info: LoaderSourceInfo, name: string, source: string) => ({
-    // The key follows the file, not the name it was asked by: "./a.njk" from one template and
-    // "a.njk" from another are the same entry, and a warm-up can find it.
-    name: info.path ?? name,
-    filename: info.path ?? null,
-    source,
-  });
+  const load = {
+    scriptFilename: (info: LoaderSourceInfo, name: string) => info.path ?? name,
+    sync(info: LoaderSourceInfo, name: string, source: string): LoadedTemplate<unknown> {
+      return loadTemplateSync(cache, environment, templateOf(info, name, source), {
+        ...loadOptions,
+        scriptFilename: info.path ?? name,
+      });
+    },
+    async(info: LoaderSourceInfo, name: string, source: string): Promise<LoadedTemplate<unknown>> {
+      return loadTemplate(cache, environment, templateOf(info, name, source), {
+        ...loadOptions,
+        scriptFilename: info.path ?? name,
+      });
+    },
+  };
 
   const transformSync = (info: LoaderSourceInfo | null | undefined, name: string) => {
     if (!info) return info;
@@ -221,15 +236,35 @@ export function useBytecodeCache(
     if (source === null) return info;
     let loaded: LoadedTemplate<unknown>;
     try {
-      loaded = loadTemplateSync(cache, environment, templateOf(info, name, source), {
-        ...loadOptions,
-        scriptFilename: info.path ?? name,
-      });
+      loaded = load.sync(info, name, source);
     } catch (error) {
       if (isCompileError(error)) return compileFailed(info, name);
       throw error;
     }
     return toCode(info, name, loaded);
+  };
+
+  // --- async caches -------------------------------------------------------------------------
+  // Nunjucks' compiled code is only fully correct with loaders that answer synchronously: with
+  // an asynchronous loader, `{% include %}` inside a plain `{% for %}` loses its output (Nunjucks
+  // documents `asyncEach` for that). So with an async cache, a render first loads the template
+  // and everything it statically extends, includes and imports (`prefetch`), in parallel, and
+  // then lets Nunjucks run: every load is then answered synchronously from `prepared`, and
+  // rendering behaves exactly as with a synchronous loader. Only templates named by a runtime
+  // expression fall back to an asynchronous load.
+  const prepared = new Map<string, { checksum: string; loaded: LoadedTemplate<unknown> }>();
+
+  const preparedFor = (info: LoaderSourceInfo, name: string, source: string) => {
+    const template = templateOf(info, name, source);
+    const key = cache.getCacheKey(template.name, template.filename, environment.fingerprint);
+    const entry = prepared.get(key);
+    return entry && entry.checksum === cache.getSourceChecksum(source) ? entry.loaded : null;
+  };
+
+  const loadAndPrepare = async (info: LoaderSourceInfo, name: string, source: string) => {
+    const loaded = await load.async(info, name, source);
+    prepared.set(loaded.bucket.key, { checksum: loaded.bucket.checksum, loaded });
+    return loaded;
   };
 
   const transformAsync = (info: LoaderSourceInfo | null | undefined, name: string, cb: SourceCallback) => {
@@ -238,10 +273,19 @@ export function useBytecodeCache(
       cb(null, info);
       return;
     }
-    loadTemplate(cache, environment, templateOf(info, name, source), {
-      ...loadOptions,
-      scriptFilename: info.path ?? name,
-    }).then(
+    const ready = preparedFor(info, name, source);
+    if (ready) {
+      let result: LoaderSourceInfo;
+      try {
+        result = toCode(info, name, ready);
+      } catch (error) {
+        cb(error as Error);
+        return;
+      }
+      cb(null, result);
+      return;
+    }
+    loadAndPrepare(info, name, source).then(
       (loaded) => {
         let result: LoaderSourceInfo;
         try {
@@ -260,6 +304,49 @@ export function useBytecodeCache(
       },
     );
   };
+
+  /**
+   * Loads `names` (as asked from `parent`) and, recursively, the templates their code names
+   * with string literals, all of one level in parallel. Best effort: a template that fails here
+   * is loaded again, and its error reported, when Nunjucks asks for it.
+   */
+  const prefetch = async (
+    names: readonly string[],
+    parent: string | null,
+    seen: Set<string>,
+  ): Promise<void> => {
+    const level: Promise<void>[] = [];
+    for (const requested of names) {
+      for (const loader of nenv.loaders) {
+        const resolved = nenv.resolveTemplate ? nenv.resolveTemplate(loader, parent, requested) : requested;
+        const own = originalGetSource(loader);
+        if (own.async) break; // cannot read source synchronously; Nunjucks will load it itself
+        let info: LoaderSourceInfo | null | undefined;
+        try {
+          info = own.getSource.call(loader, resolved);
+        } catch {
+          break;
+        }
+        if (!info) continue;
+        const source = sourceOf(info);
+        const id = info.path ?? resolved;
+        if (source === null || seen.has(id)) break;
+        seen.add(id);
+        const loaded = preparedFor(info, resolved, source);
+        const path = info.path ?? null;
+        level.push(
+          (loaded ? Promise.resolve(loaded) : loadAndPrepare(info, resolved, source)).then(
+            (template) => prefetch(staticDependencies(template.bucket.code?.js ?? ''), path, seen),
+            () => undefined,
+          ),
+        );
+        break;
+      }
+    }
+    await Promise.all(level);
+  };
+
+  const inNunjucksCache = (name: string) => nenv.loaders.some((loader) => loader.cache?.[name]);
 
   for (const loader of nenv.loaders) {
     const own = rememberLoader(loader);
@@ -305,19 +392,27 @@ export function useBytecodeCache(
     }
   }
 
-  // With an async cache the first load of a template cannot finish inside a synchronous
-  // render; Nunjucks would quietly return null. Say so instead.
   const ownRender = Object.hasOwn(nenv, 'render') ? nenv.render : undefined;
   if (mode === 'async') {
     const render = nenv.render;
     nenv.render = function (this: NunjucksEnvironment, name: string, ctx?: unknown, cb?: unknown) {
-      if (typeof ctx === 'function' || typeof cb === 'function') {
-        return render.call(this, name, ctx as object, cb as never);
+      const callback = typeof ctx === 'function' ? ctx : typeof cb === 'function' ? cb : null;
+      if (callback) {
+        const context = typeof ctx === 'function' ? null : ctx;
+        if (typeof name !== 'string' || inNunjucksCache(name)) {
+          return render.call(this, name, context as object, callback as never);
+        }
+        prefetch([name], null, new Set()).then(() =>
+          render.call(this, name, context as object, callback as never),
+        );
+        return undefined;
       }
+      // The synchronous API works once everything the template needs is loaded (a render with a
+      // callback or `preload()` before); otherwise Nunjucks would quietly return null. Say so.
       const result = render.call(this, name, ctx as object);
       if (result === null) {
         throw new BccUnsupportedError(
-          `template "${name}" is loaded through ${cache.backendName}, which is asynchronous: render it with a callback (env.render(name, ctx, cb)), or use a memory or filesystem cache for synchronous rendering`,
+          `template "${name}" is loaded through ${cache.backendName}, which is asynchronous: render it with a callback (env.render(name, ctx, cb)), call preload() first, or use a memory or filesystem cache for synchronous rendering`,
         );
       }
       return result;
@@ -335,15 +430,67 @@ export function useBytecodeCache(
     warm(warmOptions?: WarmOptions) {
       return warmTemplates(nenv, cache, environment, warmOptions);
     },
+    async preload(preloadOptions: PreloadOptions = {}) {
+      const names = preloadOptions.names
+        ? [...preloadOptions.names]
+        : templateNames(nenv, preloadOptions.dirs, preloadOptions.extensions);
+      if (mode === 'sync') {
+        for (const name of names) {
+          try {
+            nenv.getTemplate?.(name);
+          } catch {
+            // Reported when the template is rendered.
+          }
+        }
+        return;
+      }
+      await prefetch(names, null, new Set());
+    },
     dispose() {
       for (const loader of nenv.loaders) restoreLoader(loader);
       if (mode === 'async') {
         if (ownRender) nenv.render = ownRender;
         else delete (nenv as Partial<NunjucksEnvironment>).render;
       }
+      prepared.clear();
       installed.delete(nenv);
     },
   };
   installed.set(nenv, handle);
   return handle;
+}
+
+/** The template's source text, or null when the loader already handed over code. */
+function sourceOf(info: LoaderSourceInfo): string | null {
+  if (typeof info.src === 'string') return info.src;
+  if (info.src && info.src.type === 'string' && typeof info.src.obj === 'string') return info.src.obj;
+  return null;
+}
+
+function templateOf(info: LoaderSourceInfo, name: string, source: string) {
+  return {
+    // The key follows the file, not the name it was asked by: "./a.njk" from one template and
+    // "a.njk" from another are the same entry, and a warm-up can find it.
+    name: info.path ?? name,
+    filename: info.path ?? null,
+    source,
+  };
+}
+
+// Nunjucks compiles `{% extends/include/import/from "x" %}` with a literal name to
+// `env.getTemplate("x", <eager>, <parent>, ...)`; names computed at run time are not literals.
+const GET_TEMPLATE_LITERAL = /env\.getTemplate\(("(?:[^"\\\n]|\\.)*"), (?:true|false), /g;
+
+/** The template names a compiled template loads by literal name. */
+export function staticDependencies(js: string): string[] {
+  const names = new Set<string>();
+  for (const match of js.matchAll(GET_TEMPLATE_LITERAL)) {
+    try {
+      const name = JSON.parse(match[1]!) as unknown;
+      if (typeof name === 'string') names.add(name);
+    } catch {
+      // Not a plain string literal; Nunjucks will load it when it runs.
+    }
+  }
+  return [...names];
 }

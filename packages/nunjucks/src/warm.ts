@@ -58,6 +58,21 @@ export function listTemplates(dir: string, extensions?: readonly string[]): stri
   return found.sort();
 }
 
+/** Every template under `dirs` (default: the search paths of the environment's FileSystemLoaders). */
+export function templateNames(
+  env: NunjucksEnvironment,
+  dirs?: string | readonly string[],
+  extensions?: readonly string[],
+): string[] {
+  const roots =
+    dirs === undefined
+      ? env.loaders.flatMap((loader) => loader.searchPaths ?? [])
+      : typeof dirs === 'string'
+        ? [dirs]
+        : [...dirs];
+  return [...new Set(roots.flatMap((dir) => listTemplates(dir, extensions)))];
+}
+
 function loadSource(loader: NunjucksLoader, name: string): Promise<LoaderSourceInfo | null | undefined> {
   const { getSource, async } = originalGetSource(loader);
   if (!async) return Promise.resolve(getSource.call(loader, name));
@@ -87,18 +102,9 @@ export async function warmTemplates(
   environment: NunjucksTemplateEnvironment,
   options: WarmOptions = {},
 ): Promise<WarmReport> {
-  let names: string[];
-  if (options.names) {
-    names = [...new Set(options.names)];
-  } else {
-    const dirs =
-      options.dirs === undefined
-        ? env.loaders.flatMap((loader) => loader.searchPaths ?? [])
-        : typeof options.dirs === 'string'
-          ? [options.dirs]
-          : [...options.dirs];
-    names = [...new Set(dirs.flatMap((dir) => listTemplates(dir, options.extensions)))];
-  }
+  const names = options.names
+    ? [...new Set(options.names)]
+    : templateNames(env, options.dirs, options.extensions);
   const report: WarmReport = { total: names.length, hits: 0, compiled: 0, failed: [], missing: [] };
   let done = 0;
   const progress = (name: string, status: WarmProgress['status'], error?: Error) => {

@@ -21,13 +21,13 @@ describe('useBytecodeCache with the callback API', () => {
     expect(firstHandle.mode).toBe('async');
     expect(await renderAll(first)).toEqual(plain);
     await firstHandle.flush();
-    expect(firstHandle.stats).toMatchObject({ compiled: 11, cacheV8: 0, codeCachesStored: 11 });
+    expect(firstHandle.stats).toMatchObject({ compiled: 12, cacheV8: 0, codeCachesStored: 12 });
 
     const second = fixtures.createEnvironment();
     const secondHandle = useBytecodeCache(second, cache);
     expect(await renderAll(second)).toEqual(plain);
     await secondHandle.flush();
-    expect(secondHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 11, codeCachesStored: 0 });
+    expect(secondHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 12, codeCachesStored: 0 });
   });
 
   it('works in async mode with a synchronous cache too', async () => {
@@ -52,10 +52,48 @@ describe('useBytecodeCache with the callback API', () => {
     const results = await Promise.all(envs.map((env) => renderAsync(env, 'pages/home.njk')));
     expect(new Set(results).size).toBe(1);
     await Promise.all(handles.map((h) => h.flush()));
-    // home, layout, macros, nav, footer, legal: six templates, each compiled once in all, so six
-    // JavaScript writes and six code-cache writes.
-    expect(cache.count).toBe(6);
-    expect(cache.stats.writes).toBe(12);
+    // home, layout, macros, nav, footer, legal, post: seven templates, each compiled once in
+    // all, so seven JavaScript writes and seven code-cache writes.
+    expect(cache.count).toBe(7);
+    expect(cache.stats.writes).toBe(14);
+  });
+
+  it('renders {% include %} inside {% for %} correctly on first load, which a plain async loader does not', async () => {
+    const expected = fixtures.createEnvironment().render('pages/home.njk', fixtures.context);
+    expect(expected).toContain('<li class="post">Third (42 words) — last</li>');
+
+    // Nunjucks itself, given an asynchronous loader, drops the includes' output in the loop.
+    const plainAsync = fixtures.createEnvironment();
+    const loader = plainAsync.loaders[0] as unknown as { async?: boolean; getSource: Function };
+    const own = loader.getSource.bind(loader);
+    loader.async = true;
+    loader.getSource = (name: string, cb: Function) => setImmediate(() => cb(null, own(name)));
+    expect(await renderAsync(plainAsync, 'pages/home.njk')).not.toBe(expected);
+
+    // bcc loads the template's static dependencies first, so Nunjucks never waits mid-render.
+    const cache = new AsyncOnlyCache();
+    for (let round = 0; round < 2; round++) {
+      const env = fixtures.createEnvironment();
+      useBytecodeCache(env, cache);
+      expect(await renderAsync(env, 'pages/home.njk')).toBe(expected);
+    }
+  });
+
+  it('preload() lets the synchronous API render through an async cache', async () => {
+    const cache = new AsyncOnlyCache();
+    const first = fixtures.createEnvironment();
+    const firstHandle = useBytecodeCache(first, cache);
+    await firstHandle.preload({ extensions: ['.njk'] });
+    const expected = fixtures.createEnvironment().render('pages/list.njk', fixtures.context);
+    expect(first.render('pages/list.njk', fixtures.context)).toBe(expected);
+    await firstHandle.flush();
+
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, cache);
+    await handle.preload({ names: ['pages/list.njk'] });
+    expect(env.render('pages/list.njk', fixtures.context)).toBe(expected);
+    // list, section, layout, macros, nav, footer, legal.
+    expect(handle.stats).toMatchObject({ compiled: 0, cacheV8: 7 });
   });
 
   it('explains instead of returning null when the synchronous API meets an async cache', async () => {

@@ -9,7 +9,7 @@ describe('warm-up', () => {
     expect(names).toContain('pages/home.njk');
     expect(names).toContain('partials/nav.njk');
     expect(names).toEqual([...names].sort());
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(14);
   });
 
   it("compiles and stores every template of the environment's loaders, reporting progress and failures", async () => {
@@ -17,12 +17,12 @@ describe('warm-up', () => {
     const env = fixtures.createEnvironment();
     const progress: WarmProgress[] = [];
     const report = await warmBytecodeCache(env, cache, { onProgress: (p) => progress.push(p) });
-    expect(report.total).toBe(13);
-    expect(report.compiled).toBe(12);
+    expect(report.total).toBe(14);
+    expect(report.compiled).toBe(13);
     expect(report.failed.map((f) => f.name)).toEqual(['broken/syntax.njk']);
     expect(report.failed[0]!.error.message).toMatch(/expected variable end/);
-    expect(progress).toHaveLength(13);
-    expect(progress.at(-1)!.done).toBe(13);
+    expect(progress).toHaveLength(14);
+    expect(progress.at(-1)!.done).toBe(14);
     expect(new Set(progress.map((p) => p.status))).toEqual(new Set(['compiled', 'failed']));
     // Entries were looked up in one batch.
     expect(cache.loadManyCalls).toBe(1);
@@ -30,7 +30,7 @@ describe('warm-up', () => {
     // A second warm-up finds everything valid and writes nothing.
     const writes = cache.stats.writes;
     const again = await warmBytecodeCache(env, cache, { extensions: ['.njk'] });
-    expect(again).toMatchObject({ total: 13, hits: 12, compiled: 0 });
+    expect(again).toMatchObject({ total: 14, hits: 13, compiled: 0 });
     expect(cache.stats.writes).toBe(writes);
   });
 
@@ -45,7 +45,7 @@ describe('warm-up', () => {
       await warmBytecodeCache(partials, cache, { dirs: `${fixtures.templatesDir}/partials` }),
     ).toMatchObject({
       hits: 1,
-      compiled: 2,
+      compiled: 3,
     });
 
     const env = fixtures.createEnvironment();
@@ -53,12 +53,12 @@ describe('warm-up', () => {
     const html = await renderAsync(env, 'pages/home.njk');
     expect(html).toBe(await renderAsync(fixtures.createEnvironment(), 'pages/home.njk'));
     await handle.flush();
-    expect(handle.stats).toMatchObject({ compiled: 0, cache: 6, cacheV8: 0, codeCachesStored: 6 });
+    expect(handle.stats).toMatchObject({ compiled: 0, cache: 7, cacheV8: 0, codeCachesStored: 7 });
 
     const next = fixtures.createEnvironment();
     const nextHandle = useBytecodeCache(next, cache);
     await renderAsync(next, 'pages/home.njk');
-    expect(nextHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 6 });
+    expect(nextHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 7 });
   });
 
   it('reports templates no loader can find', async () => {
