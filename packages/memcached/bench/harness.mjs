@@ -1,0 +1,33 @@
+/** Median of `rounds` timings of `fn` (which runs `ops` operations), in microseconds per operation. */
+export async function perOp(fn, { ops, rounds }) {
+  const samples = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1000 / ops);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+/**
+ * Runs each of `fns` in turn, round after round (so drift and GC hit all alike), and returns
+ * the median microseconds per operation of each.
+ */
+export async function compare(fns, { ops, rounds }) {
+  const samples = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, fn] of fns.entries()) samples[i].push(await perOp(fn, { ops, rounds: 1 }));
+  }
+  return samples.map((s) => s.sort((x, y) => x - y)[Math.floor(s.length / 2)]);
+}
+
+/** Template-like code of about `bytes` bytes: half JavaScript, half opaque "V8" bytes. */
+export function code(seed, bytes) {
+  const line = `function f_${seed}(ctx, out) { out.push(ctx.lookup("name") + "<li>${seed}</li>"); }\n`;
+  const js = `(function(){\n${line.repeat(Math.max(1, Math.ceil(bytes / 2 / line.length)))}})`;
+  const v8 = new Uint8Array(Math.max(64, Math.floor(bytes / 2))).map((_, i) => (i * 2654435761) >>> 24);
+  return { js, v8 };
+}
+
+export const fmt = (n, digits = 1) => n.toFixed(digits).padStart(8);
