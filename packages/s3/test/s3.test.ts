@@ -1,4 +1,5 @@
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type BytecodeCache, createBytecodeCache, isBccError } from '@bcc/core';
 import { TEST_S3_CREDENTIALS } from '@bcc/test-servers';
 import { makeCode, testEnvironment } from '@bcc/testkit';
@@ -168,6 +169,49 @@ describe('S3BytecodeCache', () => {
     const cache = s3.cache({ bucket: 'no-such-bucket-here', onError: (e) => errors.push(e) });
     expect((await load(cache, 'page.html')).code).toBeNull();
     expect(errors[0]?.message).toMatch(/bucket "no-such-bucket-here" does not exist/);
+  });
+
+  it('a server that accepts connections but never answers: a miss after the timeouts, reported', async () => {
+    // A loopback TCP server that reads requests and never replies: a hung S3 endpoint.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const errors: Error[] = [];
+      const own = new S3BytecodeCache({
+        bucket: 'hung',
+        clientConfig: { endpoint, credentials: { ...TEST_S3_CREDENTIALS }, maxAttempts: 1 },
+        requestTimeout: 300,
+        onError: (e) => errors.push(e),
+      });
+      // A client made elsewhere, with no timeouts of its own: the per-call deadline still applies.
+      const foreignClient = new S3Client({
+        endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { ...TEST_S3_CREDENTIALS },
+      });
+      const foreign = new S3BytecodeCache({
+        bucket: 'hung',
+        client: foreignClient,
+        operationTimeout: 400,
+        onError: (e) => errors.push(e),
+      });
+      expect((await load(own, 'page.html')).code).toBeNull();
+      expect((await load(foreign, 'page.html')).code).toBeNull();
+      expect(errors).toHaveLength(2);
+      expect(errors[0]!.message).toMatch(/no answer in time/);
+      expect(errors[1]!.message).toMatch(/no answer in time/);
+      await own.close();
+      foreignClient.destroy();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   describe.skipIf(s3Server() === null)('the server going away', () => {
