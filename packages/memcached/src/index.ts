@@ -1,3 +1,4 @@
+export { createFromUrl } from './from-url.js';
 export {
   MemcachedBytecodeCache,
   type MemcachedBytecodeCacheOptions,

@@ -1,2 +1,3 @@
+export { createFromUrl } from './from-url.js';
 export { RedisBytecodeCache, type RedisBytecodeCacheOptions, type RedisClient } from './redis-cache.js';
 export { keySlot } from './slot.js';
