@@ -384,10 +384,9 @@ function parseEntry(input: string, schemes: SchemeTable): ParsedEntry {
   let url: URL;
   try {
     url = new URL(normalized);
-  } catch (error) {
-    throw new BccConfigError(`malformed cache URL "${redacted}": not a valid URL`, {
-      cause: scrubbed(error, input),
-    });
+  } catch {
+    // No cause: Node's "Invalid URL" error carries the whole input, password included, as `input`.
+    throw new BccConfigError(`malformed cache URL "${redacted}": not a valid URL`);
   }
   return { url, scheme, hosts, bare, redacted };
 }

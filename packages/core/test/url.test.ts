@@ -199,12 +199,14 @@ describe('createBytecodeCache: errors', () => {
       'store://h?password=hunter2&tll=1',
       'store://admin:hunter2@h:6379?ttl=1&ttl=2',
       'store://admin:hunter2@bad host:1',
+      'store://admin:hunter2@h^x:1',
     ];
     for (const spec of cases) {
       const error = await configError(spec, { schemes });
       expect(error.message, spec).not.toContain('hunter2');
       expect(error.stack ?? '', spec).not.toContain('hunter2');
       expect(String((error.cause as Error | undefined)?.message ?? ''), spec).not.toContain('hunter2');
+      expect(JSON.stringify(error.cause ?? null), spec).not.toContain('hunter2');
     }
     expect(redactCacheUrl('redis://admin:hunter2@h:6379/0?prefix=a&password=x')).toBe(
       'redis://admin:***@h:6379/0?prefix=a&password=***',
