@@ -22,11 +22,6 @@ const root = mkdtempSync(join(tmpdir(), 'bcc-url-'));
 let redis: TestServer;
 let memcached: TestServer;
 let s3: TestServer;
-// Until @bcc/redis and @bcc/memcached export createFromUrl, their URL tests cannot run.
-const redisHasUrls =
-  typeof ((await import('@bcc/redis')) as { createFromUrl?: unknown }).createFromUrl === 'function';
-const memcachedHasUrls =
-  typeof ((await import('@bcc/memcached')) as { createFromUrl?: unknown }).createFromUrl === 'function';
 
 beforeAll(async () => {
   [redis, memcached, s3] = await Promise.all([startRedis(), startMemcached(), startS3rver()]);
@@ -81,7 +76,7 @@ describe('s3:', () => {
   });
 });
 
-describe.skipIf(!redisHasUrls)('redis: and rediss:', () => {
+describe('redis: and rediss:', () => {
   it('round-trips by URL, with prefix and ttl', async () => {
     await roundTrip(`${redis.url}/1?prefix=url/&ttl=60`);
   });
@@ -101,7 +96,7 @@ describe.skipIf(!redisHasUrls)('redis: and rediss:', () => {
   });
 });
 
-describe.skipIf(!memcachedHasUrls)('memcached:', () => {
+describe('memcached:', () => {
   it('round-trips by URL; several hosts in one URL', async () => {
     await roundTrip(`memcached://${memcached.url}?prefix=url/&ttl=60`);
     const cache = await createBytecodeCache(`memory:,memcached://${memcached.url},127.0.0.1:1?prefix=x/`);
@@ -118,7 +113,7 @@ describe('BCC_CACHE', () => {
         BCC_CACHE: [
           'memory:?maxBytes=8m',
           pathToFileURL(dir).href,
-          ...(redisHasUrls ? [`${redis.url}?prefix=env/`] : []),
+          `${redis.url}?prefix=env/`,
           `s3://${TEST_S3_BUCKET}/env/?endpoint=${encodeURIComponent(s3.url)}`,
         ].join(','),
         BCC_SECRET: 'from-env',
@@ -128,7 +123,7 @@ describe('BCC_CACHE', () => {
     expect((cache as TieredBytecodeCache).tiers.map((t) => t.backendName)).toEqual([
       'memory',
       'fs',
-      ...(redisHasUrls ? ['redis'] : []),
+      'redis',
       's3',
     ]);
     expect(cache.createBucket(env, 'a', null, 's').signed).toBe(true);

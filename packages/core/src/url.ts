@@ -396,7 +396,7 @@ function parseHost(hostPort: string, redacted: string): CacheUrlHost {
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(text);
   const [host, port] = bracketed ? [bracketed[1]!, bracketed[2]] : splitOnce(text, ':');
   if (host === '') throw new BccConfigError(`empty host in "${redacted}"`);
-  if (/[\s/\\@]/.test(host))
+  if (!bracketed && /[\s/\\@<>^|[\]%]/.test(host))
     throw new BccConfigError(`host "${host}" in "${redacted}" is not a valid host name`);
   if (port === undefined || port === '') return { host, port: undefined };
   const value = /^\d{1,5}$/.test(port) ? Number(port) : Number.NaN;
