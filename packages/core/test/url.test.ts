@@ -165,6 +165,7 @@ describe('createBytecodeCache: errors', () => {
     ['redis:host', /malformed cache URL "redis:host": after "redis:" comes "\/\/host"/],
     ['redis://h:99999', /port "99999" of host "h" .* must be a number from 1 to 65535/],
     ['memcached://a:11211,b:x1', /port "x1" of host "b"/],
+    ['redis://ca^che:6379', /host "ca\^che" in "redis:\/\/ca\^che:6379" is not a valid host name/],
     ['memcached://a:11211,,b', /entry 2 .* is empty/],
     ['', /entry 1 of the cache configuration "" is empty|empty/],
     ['memory:,,memory:', /entry 2 .* is empty/],
