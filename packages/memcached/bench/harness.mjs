@@ -31,3 +31,34 @@ export function code(seed, bytes) {
 }
 
 export const fmt = (n, digits = 1) => n.toFixed(digits).padStart(8);
+
+/**
+ * A loopback TCP proxy to `port` that holds every chunk for `delayMs` in each direction: a
+ * slow network on one machine (Node's timers make 1 ms the shortest delay). Order is kept,
+ * because timers of one duration fire in the order they were set.
+ */
+export async function startDelayProxy(port, delayMs) {
+  const { createServer, connect } = await import('node:net');
+  const sockets = new Set();
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      s.setNoDelay(true);
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+    upstream.on('data', (chunk) => setTimeout(() => client.write(chunk), delayMs));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
