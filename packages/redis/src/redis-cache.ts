@@ -66,6 +66,7 @@ export class RedisBytecodeCache extends BytecodeCache {
   readonly #ttlMs: number | undefined;
   /** Resolves once the client we made has connected or failed its first attempt. */
   #startup: Promise<void> | null = null;
+  #connectOnFirstUse = false;
 
   constructor(options: RedisBytecodeCacheOptions = {}) {
     super(options);
@@ -199,7 +200,18 @@ export class RedisBytecodeCache extends BytecodeCache {
     // Failed calls are reported through onError; connection errors repeat on every reconnect
     // attempt and would only flood it (and ioredis prints unhandled ones to the console).
     client.on('error', () => {});
-    this.#startup = new Promise<void>((resolve) => {
+    if (merged.lazyConnect) this.#connectOnFirstUse = true;
+    else this.#startup = this.#firstConnection(client);
+    return client;
+  }
+
+  /**
+   * Settles when the made client is ready, has failed its first attempt, or after
+   * `commandTimeout`: the first calls wait for a connection instead of being refused by the
+   * disabled offline queue, and never wait longer than any call may take.
+   */
+  #firstConnection(client: Redis): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         client.off('ready', done);
@@ -208,13 +220,12 @@ export class RedisBytecodeCache extends BytecodeCache {
         this.#startup = null;
         resolve();
       };
-      const timer = setTimeout(done, merged.connectTimeout ?? 1000);
+      const timer = setTimeout(done, this.commandTimeout);
       timer.unref();
       client.once('ready', done);
       client.once('error', done);
       client.once('end', done);
     });
-    return client;
   }
 
   /**
@@ -222,6 +233,13 @@ export class RedisBytecodeCache extends BytecodeCache {
    * `commandTimeout` (a client the cache made bounds its commands itself).
    */
   #call<T>(send: () => Promise<T>, what: string): Promise<T> {
+    if (this.#connectOnFirstUse) {
+      // `lazyConnect: true` in options: connect now, as ioredis would on the first command.
+      this.#connectOnFirstUse = false;
+      const client = this.client as Redis;
+      this.#startup = this.#firstConnection(client);
+      client.connect().catch(() => {});
+    }
     if (this.#startup) return this.#startup.then(() => this.#call(send, what));
     if (this.#ownsClient) return send();
     return withTimeout(send(), this.commandTimeout, `redis ${what}`);

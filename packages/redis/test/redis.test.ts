@@ -127,6 +127,16 @@ describe('RedisBytecodeCache', () => {
     await expect(own.client.ping()).rejects.toThrow();
   });
 
+  it('works from the first call with a made client, also with lazyConnect', async () => {
+    for (const options of [{}, { lazyConnect: true }]) {
+      const errors: Error[] = [];
+      const c = cache({ prefix: `first-${run}/`, options, onError: (e) => errors.push(e) });
+      await store(c, 'first.html');
+      expect((await c.getBucket(env, 'first.html', null, 'src')).code).not.toBeNull();
+      expect(errors).toEqual([]);
+    }
+  });
+
   it('refuses bad options with a BccConfigError', () => {
     const bad: ConstructorParameters<typeof RedisBytecodeCache>[0][] = [
       { url, prefix: '' },
