@@ -51,8 +51,27 @@ export class NunjucksTemplateEnvironment implements TemplateEnvironment {
       throw error;
     }
     // A newline before the closing brace: generated code may end in a line comment.
-    return `(function () {\n${code}\n})`;
+    return `(function () {\n${toLatin1Source(code)}\n})`;
   }
+}
+
+const HAS_BEYOND_LATIN1 = /[\u0100-\uffff]/;
+const BEYOND_LATIN1 = /(\\*)([\u0100-\uffff])/g;
+
+/**
+ * Rewrites characters beyond Latin-1 (an em dash or an ellipsis in template text) as `\uXXXX`
+ * escapes. Nunjucks puts template text in string literals, where the escape means the same
+ * character, as it does in identifiers and regular expressions. A single such character makes
+ * the whole entry UTF-16 (twice the bytes to read, check and decode) and V8's copy of the source
+ * two-byte; escaped, the entry stays one byte per character. A character already escaped by a
+ * backslash (`\—`, which means `—`) loses that backslash, so the backslash keeps its meaning.
+ */
+export function toLatin1Source(code: string): string {
+  if (!HAS_BEYOND_LATIN1.test(code)) return code;
+  return code.replace(BEYOND_LATIN1, (_match, backslashes: string, char: string) => {
+    const kept = backslashes.length % 2 === 0 ? backslashes : backslashes.slice(0, -1);
+    return `${kept}\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Runs an instantiated template function to get the object Nunjucks' `Template` expects. */

@@ -10,7 +10,7 @@ import {
  * Bump when the JavaScript bcc stores for a template changes shape (the wrapper around
  * Nunjucks' output), so entries written by an older `@bcc/nunjucks` are never instantiated.
  */
-export const CODE_SHAPE_VERSION = 1;
+export const CODE_SHAPE_VERSION = 2;
 
 /**
  * Everything that changes the JavaScript Nunjucks generates for a template, as plain data.

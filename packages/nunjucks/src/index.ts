@@ -1,4 +1,4 @@
-export { isCompileError, NunjucksTemplateEnvironment } from './environment.js';
+export { isCompileError, NunjucksTemplateEnvironment, toLatin1Source } from './environment.js';
 export {
   CODE_SHAPE_VERSION,
   environmentFingerprint,
@@ -9,6 +9,7 @@ export { nunjucksVersion } from './internals.js';
 export {
   type NunjucksBytecodeCache,
   type NunjucksCacheStats,
+  staticDependencies,
   type TemplateLoadEvent,
   type UseBytecodeCacheOptions,
   useBytecodeCache,
