@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startRedisCluster, type TestRedisCluster } from '@bcc/test-servers';
 import { makeCode, runConformanceSuite, testEnvironment } from '@bcc/testkit';
 import { Cluster, Redis } from 'ioredis';
@@ -7,6 +9,7 @@ import { keySlot, RedisBytecodeCache } from '../src/index.js';
 // A three-master Redis Cluster, started once for this file (about 10 s), or
 // BCC_TEST_REDIS_CLUSTER=host:port[,host:port…] for a cluster of your own.
 let cluster: TestRedisCluster | undefined;
+const exec = promisify(execFile);
 let nodes: { host: string; port: number }[];
 const clients: Cluster[] = [];
 
@@ -125,5 +128,50 @@ describe('Redis Cluster specifics', () => {
     expect(cache.stats.errors).toBe(0);
     await other.clear();
     expect(await count(`app-${run}:bcc-other/*`)).toBe(0);
+  });
+
+  // Last: it takes a master down for good.
+  it('a master that dies: every call on its keys settles within the timeout, as a miss or a skipped write', async () => {
+    if (!cluster) return; // never shut down a node of a cluster we did not start
+    const errors: Error[] = [];
+    const cache = new RedisBytecodeCache({
+      client: shared,
+      prefix: `dead-${run}/`,
+      onError: (e) => errors.push(e),
+    });
+    const names = Array.from({ length: 30 }, (_, i) => `d${i}.html`);
+    for (const name of names) {
+      const bucket = cache.createBucket(env, name, null, 'src');
+      bucket.code = makeCode(name, 300);
+      await cache.setBucket(bucket);
+    }
+    const victim = nodes[0]!;
+    const onVictim = names.filter(
+      (n) =>
+        shared.slots[keySlot(cache.keyFor(cache.getCacheKey(n, null, env.fingerprint)))]?.[0] ===
+        `${victim.host}:${victim.port}`,
+    );
+    expect(onVictim.length).toBeGreaterThan(0);
+    onVictim.splice(3);
+    // redis-cli rather than an ioredis client, which would retry SHUTDOWN on the lost connection.
+    await exec('redis-cli', ['-h', victim.host, '-p', String(victim.port), 'SHUTDOWN', 'NOSAVE']).catch(
+      () => {},
+    );
+
+    const settles = <T>(promise: Promise<T>) =>
+      Promise.race([
+        promise,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('hung')), 5000)),
+      ]);
+    for (const name of onVictim) {
+      expect((await settles(cache.getBucket(env, name, null, 'src'))).code).toBeNull();
+      const bucket = cache.createBucket(env, name, null, 'src');
+      bucket.code = makeCode(name, 300);
+      await settles(cache.setBucket(bucket));
+    }
+    await settles(cache.loadBuckets(names.map((n) => cache.createBucket(env, n, null, 'src'))));
+    await settles(cache.clear());
+    expect(errors.length).toBeGreaterThanOrEqual(onVictim.length * 2);
+    expect(errors.every((e) => (e as { code?: string }).code === 'ERR_BCC_BACKEND')).toBe(true);
   });
 });
