@@ -6,7 +6,10 @@
  * slowest cache call per store (bounded by the adapter's timeout), and, for every restart,
  * how long until workers hit that store again.
  *
- *   node chaos.mjs [--rounds 3] [--down 2500] [--workers 4] [--stores redis,memcached,s3]
+ *   node chaos.mjs [--rounds 3] [--down 2500] [--workers 4] [--stores redis,memcached,s3] [--no-tiered]
+ *
+ * Each worker renders through one cache per store and, unless `--no-tiered`, through a
+ * TieredBytecodeCache over all of them (reported as `tiered`).
  *
  * Servers run on loopback ports and are stopped at the end. Runs for about a minute.
  */
@@ -21,7 +24,10 @@ const args = scriptArgs({
   workers: { default: '4' },
   warmup: { default: '4000' },
   stores: { default: 'redis,memcached,s3' },
+  tiered: { default: true, type: 'boolean' },
+  'no-tiered': { default: false, type: 'boolean' },
 });
+const tiered = args.tiered && !args['no-tiered'];
 const rounds = toNumber(args.rounds);
 const downMs = toNumber(args.down);
 const workerCount = toNumber(args.workers);
@@ -31,7 +37,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sleepUnref = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** The adapters' default call bounds, which the workers use. */
-const TIMEOUTS = { redis: 500, memcached: 500, s3: 5000 };
+const TIMEOUTS = { redis: 500, memcached: 500, s3: 5000, tiered: 5000 };
 
 const opened = await openStores(args.stores.split(',').filter(Boolean));
 for (const s of opened.skipped) log(`chaos: ${s.name} skipped: ${s.reason}`);
@@ -47,10 +53,12 @@ if (stores.length === 0) {
 
 const workerPath = fileURLToPath(new URL('./lib/chaos-worker.mjs', import.meta.url));
 const addresses = Object.fromEntries(stores.map((s) => [s.name, s.address]));
-/** Per store, the times (ms since epoch) at which some worker had a hit; and window maxima. */
-const hitTimes = Object.fromEntries(stores.map((s) => [s.name, []]));
+/** What the workers render through: each store, and the tiered cache over all of them. */
+const targets = [...stores.map((s) => s.name), ...(tiered ? ['tiered'] : [])];
+/** Per target, the times (ms since epoch) at which some worker had a hit. */
+const hitTimes = Object.fromEntries(targets.map((name) => [name, []]));
 const totals = Object.fromEntries(
-  stores.map((s) => [s.name, { renders: 0, failed: 0, hits: 0, misses: 0, errors: 0, maxCallMs: 0 }]),
+  targets.map((name) => [name, { renders: 0, failed: 0, hits: 0, misses: 0, errors: 0, maxCallMs: 0 }]),
 );
 const failures = [];
 const finished = [];
@@ -59,7 +67,7 @@ const slowCalls = [];
 const timeline = [];
 
 const workers = Array.from({ length: workerCount }, (_, id) => {
-  const child = fork(workerPath, [JSON.stringify({ id, stores: addresses })], {
+  const child = fork(workerPath, [JSON.stringify({ id, stores: addresses, tiered })], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const done = new Promise((resolve) => {
@@ -133,15 +141,16 @@ try {
 const seconds = (performance.now() - started) / 1000;
 // Totals as the workers counted them at the end (the windows add up to the same, minus the last).
 const final = Object.fromEntries(
-  stores.map((s) => {
+  targets.map((name) => {
     const sum = { renders: 0, failed: 0, hits: 0, misses: 0, errors: 0, maxCallMs: 0 };
     for (const f of finished) {
-      const t = f[s.name];
+      const t = f[name];
       if (!t) continue;
       for (const k of ['renders', 'failed', 'hits', 'misses', 'errors']) sum[k] += t[k];
       sum.maxCallMs = Math.max(sum.maxCallMs, t.maxCallMs);
+      if (t.hitsByTier) sum.hitsByTier = t.hitsByTier.map((n, i) => n + (sum.hitsByTier?.[i] ?? 0));
     }
-    return [s.name, finished.length === workerCount ? sum : totals[s.name]];
+    return [name, finished.length === workerCount ? sum : totals[name]];
   }),
 );
 for (const f of failures.slice(0, 10)) log(`  FAILURE ${f}`);
@@ -155,13 +164,14 @@ const renders = Object.values(final).reduce((n, t) => n + t.renders, 0);
 const failed = Object.values(final).reduce((n, t) => n + t.failed, 0);
 const resumed = restarts.filter((r) => r.resumeMs !== null);
 const worstResume = Math.max(0, ...resumed.map((r) => r.resumeMs));
-const overBound = stores.filter((s) => final[s.name].maxCallMs > TIMEOUTS[s.name] * 1.5 + 250);
+const overBound = targets.filter((name) => final[name].maxCallMs > TIMEOUTS[name] * 1.5 + 250);
 const ok = failed === 0 && failures.length === 0 && resumed.length === restarts.length && renders > 0;
 console.log(
   `chaos ${ok ? 'PASS' : 'FAIL'}: workers=${workerCount} renders=${renders} failed=${failed} ` +
     `restarts=${restarts.length} hits-resumed=${resumed.length}/${restarts.length} (slowest ${worstResume} ms after the server answered) ` +
-    `worst-cache-call-ms ${stores.map((s) => `${s.name}=${final[s.name].maxCallMs.toFixed(0)}/${TIMEOUTS[s.name]}`).join(' ')} ` +
-    `misses/errors ${stores.map((s) => `${s.name}=${final[s.name].misses}/${final[s.name].errors}`).join(' ')} ` +
-    `${overBound.length ? `OVER-BOUND=${overBound.map((s) => s.name).join(',')} ` : ''}in ${seconds.toFixed(0)} s`,
+    `worst-cache-call-ms/bound ${targets.map((name) => `${name}=${final[name].maxCallMs.toFixed(0)}/${TIMEOUTS[name]}`).join(' ')} ` +
+    `hits/misses/backend-errors ${targets.map((name) => `${name}=${final[name].hits}/${final[name].misses}/${final[name].errors}`).join(' ')} ` +
+    `${final.tiered?.hitsByTier ? `tiered-hits-by-tier ${stores.map((s, i) => `${s.name}=${final.tiered.hitsByTier[i]}`).join(' ')} ` : ''}` +
+    `${overBound.length ? `OVER-BOUND=${overBound.join(',')} ` : ''}in ${seconds.toFixed(0)} s`,
 );
 process.exitCode = ok ? 0 : 1;

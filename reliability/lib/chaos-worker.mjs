@@ -4,13 +4,14 @@
  * parent every 250 ms: renders, failed renders, hits, misses, backend errors and the slowest
  * cache call per store. A render fails when anything throws or its output is wrong.
  *
- * Started by chaos.mjs with IPC; argv[2] is JSON `{ id, stores: { name: address } }`.
+ * Started by chaos.mjs with IPC; argv[2] is JSON `{ id, stores: { name: address }, tiered }`;
+ * with `tiered`, a TieredBytecodeCache over all the stores is rendered through as well.
  */
 import { Script } from 'node:vm';
 import { loadTemplate } from '@bcc/core';
 import { TINY_CONTEXT, tinyEnvironment, tinyTemplates } from './tiny-engine.mjs';
 
-const { id, stores: addresses } = JSON.parse(process.argv[2]);
+const { id, stores: addresses, tiered } = JSON.parse(process.argv[2]);
 const environment = tinyEnvironment('bcc-reliability/chaos/1');
 const templates = tinyTemplates(24);
 // The right output of each template, rendered without any cache.
@@ -18,28 +19,37 @@ const expected = templates.map((t) =>
   new Script(environment.compile(t.source, t.name)).runInThisContext()(TINY_CONTEXT),
 );
 
-async function makeCache(name, address) {
+async function makeCache(name, address, prefix = 'bcc-chaos/') {
   // Counted through cache.stats.errors; the last message is kept to explain slow calls.
   const onError = (error) => {
     lastError[name] = error.message.slice(0, 300);
   };
   if (name === 'redis') {
     const { RedisBytecodeCache } = await import('@bcc/redis');
-    return new RedisBytecodeCache({ url: address, prefix: 'bcc-chaos/', onError });
+    return new RedisBytecodeCache({ url: address, prefix, onError });
   }
   if (name === 'memcached') {
     const { MemcachedBytecodeCache } = await import('@bcc/memcached');
-    return new MemcachedBytecodeCache({ servers: address, prefix: 'bcc-chaos/', onError });
+    return new MemcachedBytecodeCache({ servers: address, prefix, onError });
   }
   if (name === 's3') {
     const { S3BytecodeCache } = await import('@bcc/s3');
     const { TEST_S3_BUCKET, TEST_S3_CREDENTIALS } = await import('@bcc/test-servers');
     return new S3BytecodeCache({
       bucket: process.env.BCC_TEST_S3_BUCKET ?? TEST_S3_BUCKET,
-      prefix: 'bcc-chaos/',
+      prefix,
       clientConfig: { endpoint: address, region: 'us-east-1', credentials: TEST_S3_CREDENTIALS },
       onError,
     });
+  }
+  if (name === 'tiered') {
+    // Every store behind one cache, fastest first: a dead tier must cost neither hits nor renders.
+    const { TieredBytecodeCache } = await import('@bcc/core');
+    const tiers = [];
+    for (const [tier, tierAddress] of Object.entries(address)) {
+      tiers.push(await makeCache(tier, tierAddress, 'bcc-chaos-tiered/'));
+    }
+    return new TieredBytecodeCache(tiers, { onError });
   }
   throw new Error(`unknown store ${name}`);
 }
@@ -47,7 +57,9 @@ async function makeCache(name, address) {
 const lastError = {};
 const fresh = () => ({ renders: 0, failed: 0, hits: 0, misses: 0, errors: 0, maxCallMs: 0, slow: [] });
 const stores = [];
-for (const [name, address] of Object.entries(addresses)) {
+const plan = Object.entries(addresses);
+if (tiered) plan.push(['tiered', addresses]);
+for (const [name, address] of plan) {
   const cache = await makeCache(name, address);
   const store = { name, cache, window: fresh(), total: fresh(), failures: [] };
   // Time every call the render path makes into the cache.
@@ -116,7 +128,12 @@ flush();
 process.send?.({
   id,
   done: true,
-  totals: Object.fromEntries(stores.map((s) => [s.name, s.total])),
+  totals: Object.fromEntries(
+    stores.map((s) => [
+      s.name,
+      s.cache.hitsByTier ? { ...s.total, hitsByTier: [...s.cache.hitsByTier] } : s.total,
+    ]),
+  ),
   failures: stores.flatMap((s) => s.failures.map((f) => `${s.name}: ${f}`)),
 });
 await Promise.all(stores.map((s) => s.cache.close()));
