@@ -6,7 +6,7 @@ import {
   BytecodeCache,
   type BytecodeCacheOptions,
 } from '@bcc/core';
-import memjs, { type ClientOptions, type ServerOptions } from 'memjs';
+import memjs from 'memjs';
 import { checkPrefix, entryKey, isVersion, namespaceKey, newVersion } from './keys.js';
 
 /**
@@ -22,8 +22,30 @@ export interface MinimalMemcachedClient {
   close?(): void;
 }
 
-/** memjs options the cache passes to the client it makes (see memjs' `Client.create`). */
-export type MemjsOptions = ClientOptions<Buffer, Buffer | null> & ServerOptions;
+/**
+ * memjs options for the client the cache makes (see memjs' `Client.create`). Declared here so
+ * the package's types do not need `@types/memjs`.
+ */
+export interface MemjsOptions {
+  /** Seconds to wait for a reply (the cache sets its `timeout`). */
+  timeout?: number;
+  /** Seconds to wait for a connection (the cache sets its `timeout`). */
+  conntimeout?: number;
+  /** Attempts per request (the cache sets 1). */
+  retries?: number;
+  /** Seconds between attempts. */
+  retry_delay?: number;
+  /** Move a failed server's keys to the next server for `failoverTime` seconds (the cache sets false). */
+  failover?: boolean;
+  failoverTime?: number;
+  keepAlive?: boolean;
+  keepAliveDelay?: number;
+  /** SASL credentials. */
+  username?: string;
+  password?: string;
+  /** Where memjs logs; the cache routes it to `onError` unless you set one. */
+  logger?: { log(...args: unknown[]): void };
+}
 
 /** Options of {@link MemcachedBytecodeCache}. */
 export interface MemcachedBytecodeCacheOptions extends BytecodeCacheOptions {
