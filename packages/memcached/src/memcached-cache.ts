@@ -102,6 +102,8 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   #version: string | null = null;
   #versionReadAt = 0;
   #versionFetch: Promise<string> | null = null;
+  /** Bumped by clear(): a version read before it must not replace the one it wrote. */
+  #generation = 0;
   /** memjs log lines not yet matched by a failed call (see #makeClient). */
   #logLines: string[] = [];
   #logFlush: NodeJS.Immediate | null = null;
@@ -229,12 +231,13 @@ export class MemcachedBytecodeCache extends BytecodeCache {
    */
   override async clear(): Promise<void> {
     const version = newVersion();
+    const generation = ++this.#generation;
     try {
       await this.#call(
         this.client.set(namespaceKey(this.prefix), Buffer.from(version), { expires: 0 }),
         'SET',
       );
-      this.#useVersion(version);
+      this.#adopt(version, generation);
     } catch (error) {
       this.handleError(error, { operation: 'clear' });
     }
@@ -348,29 +351,29 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   }
 
   async #readOrCreateVersion(): Promise<string> {
+    const generation = this.#generation;
     const key = namespaceKey(this.prefix);
     const stored = bytesOf(await this.#call(this.client.get(key), 'GET'));
     const text = stored ? Buffer.from(stored).toString('latin1') : '';
-    if (isVersion(text)) return this.#useVersion(text);
+    if (isVersion(text)) return this.#adopt(text, generation);
     // No version yet (a new cache, or memcached lost it): start a fresh namespace. Entries of
     // a lost version turn into misses, never into another namespace's entries.
     const version = newVersion();
     if (this.client.add && !stored) {
       const added = await this.#call(this.client.add(key, Buffer.from(version), { expires: 0 }), 'ADD');
-      if (added === false) {
-        // Another process got there first: use its version.
-        const theirs = bytesOf(await this.#call(this.client.get(key), 'GET'));
-        const theirText = theirs ? Buffer.from(theirs).toString('latin1') : '';
-        if (isVersion(theirText)) return this.#useVersion(theirText);
-      } else {
-        return this.#useVersion(version);
-      }
+      if (added !== false) return this.#adopt(version, generation);
+      // Another process got there first: use its version.
+      const theirs = bytesOf(await this.#call(this.client.get(key), 'GET'));
+      const theirText = theirs ? Buffer.from(theirs).toString('latin1') : '';
+      if (isVersion(theirText)) return this.#adopt(theirText, generation);
     }
     await this.#call(this.client.set(key, Buffer.from(version), { expires: 0 }), 'SET');
-    return this.#useVersion(version);
+    return this.#adopt(version, generation);
   }
 
-  #useVersion(version: string): string {
+  /** Uses `version` unless a clear() started since it was read; returns the version in use. */
+  #adopt(version: string, generation: number): string {
+    if (generation !== this.#generation && this.#version !== null) return this.#version;
     this.#version = version;
     this.#versionReadAt = performance.now();
     return version;

@@ -179,6 +179,28 @@ describe('MemcachedBytecodeCache', () => {
     expect((await load(fresh, 'page.html')).code).not.toBeNull();
   });
 
+  it('a namespace version read before clear() does not replace the one clear() wrote', async () => {
+    let slowNamespace = false;
+    // Reads go to memcached at once; only the answer for the namespace key is held back.
+    const client: MinimalMemcachedClient = {
+      get: async (key) => {
+        const { value } = await raw.get(key);
+        if (slowNamespace && key.endsWith('/ns')) await new Promise((r) => setTimeout(r, 50));
+        return value;
+      },
+      set: (key, value, { expires }) => raw.set(key, value, { expires: expires ?? 0 }),
+    };
+    const c = cache({ client, prefix: `gen-${run}/`, namespaceRefresh: 0 });
+    await store(c, 'page.html');
+    slowNamespace = true;
+    // This load starts a background read of the version, which answers after clear() is done.
+    expect((await load(c, 'page.html')).code).not.toBeNull();
+    await c.clear();
+    await new Promise((r) => setTimeout(r, 100));
+    slowNamespace = false;
+    expect((await load(c, 'page.html')).code).toBeNull();
+  });
+
   it('caches started together agree on one namespace version', async () => {
     const prefix = `race-${run}/`;
     const many = Array.from({ length: 6 }, () => cache({ prefix }));

@@ -171,6 +171,11 @@ export class RedisBytecodeCache extends BytecodeCache {
     if (!this.#ownsClient) return;
     const client = this.client;
     if (client.status === 'end') return;
+    if (client.status === 'wait') {
+      // lazyConnect and never used: there is no connection to quit.
+      client.disconnect();
+      return;
+    }
     try {
       await withTimeout(client.quit(), this.commandTimeout, 'redis QUIT');
     } catch {
