@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startMemcached, startRedis, type TestServer } from '@bcc/test-servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtures } from './helpers.js';
+
+// The same byte-for-byte check as processes.test.ts, through real network stores: asynchronous
+// caches, so the callback API, and the synchronous API after preload().
+const run = promisify(execFile);
+const script = join(fixtures.templatesDir, '..', 'render.mjs');
+
+interface RunResult {
+  outputs: Record<string, string | { error: string }>;
+  stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
+}
+
+async function renderInFreshProcess(config: object): Promise<RunResult> {
+  const { stdout } = await run(process.execPath, [script, JSON.stringify(config)], { encoding: 'utf8' });
+  return JSON.parse(stdout) as RunResult;
+}
+
+const servers: TestServer[] = [];
+const stores: Record<string, object> = {};
+
+beforeAll(async () => {
+  const redisUrl = process.env.BCC_TEST_REDIS_URL;
+  if (redisUrl) stores.redis = { cache: 'redis', url: redisUrl };
+  else {
+    const redis = await startRedis();
+    servers.push(redis);
+    stores.redis = { cache: 'redis', url: redis.url };
+  }
+  const memcachedServers = process.env.BCC_TEST_MEMCACHED;
+  if (memcachedServers) stores.memcached = { cache: 'memcached', servers: memcachedServers };
+  else {
+    const memcached = await startMemcached();
+    servers.push(memcached);
+    stores.memcached = { cache: 'memcached', servers: `${memcached.host}:${memcached.port}` };
+  }
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+});
+
+describe.each([
+  ['redis', 'async', false],
+  ['redis', 'sync', true],
+  ['memcached', 'async', false],
+])('fresh processes through %s, %s API (preload: %s)', (store, api, preload) => {
+  const prefix = `bcc-nunjucks-test/${process.pid}/${store}-${api}/`;
+  let plain: RunResult;
+
+  it('renders byte for byte as plain Nunjucks on a cold cache', async () => {
+    plain = await renderInFreshProcess({ api });
+    const cold = await renderInFreshProcess({ ...stores[store], prefix, api, preload });
+    expect(cold.outputs).toEqual(plain.outputs);
+    expect(cold.stats!.compiled).toBeGreaterThan(0);
+    expect(cold.stats!.codeCachesStored).toBe(cold.stats!.compiled);
+  });
+
+  it('renders byte for byte on a warm cache, every template from the store with its V8 code cache', async () => {
+    const warm = await renderInFreshProcess({ ...stores[store], prefix, api, preload });
+    expect(warm.outputs).toEqual(plain.outputs);
+    expect(warm.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
+    expect(warm.stats!.cacheV8).toBeGreaterThan(0);
+  });
+});
