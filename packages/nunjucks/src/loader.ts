@@ -252,19 +252,32 @@ export function useBytecodeCache(
   // then lets Nunjucks run: every load is then answered synchronously from `prepared`, and
   // rendering behaves exactly as with a synchronous loader. Only templates named by a runtime
   // expression fall back to an asynchronous load.
-  const prepared = new Map<string, { checksum: string; loaded: LoadedTemplate<unknown> }>();
+  // `loaded: null` records a template that does not compile, so Nunjucks gets its source (and
+  // reports the error) synchronously too.
+  const prepared = new Map<string, { checksum: string; loaded: LoadedTemplate<unknown> | null }>();
 
-  const preparedFor = (info: LoaderSourceInfo, name: string, source: string) => {
+  const keyOf = (info: LoaderSourceInfo, name: string, source: string) => {
     const template = templateOf(info, name, source);
-    const key = cache.getCacheKey(template.name, template.filename, environment.fingerprint);
-    const entry = prepared.get(key);
-    return entry && entry.checksum === cache.getSourceChecksum(source) ? entry.loaded : null;
+    return cache.getCacheKey(template.name, template.filename, environment.fingerprint);
+  };
+
+  /** The prepared entry for this exact source: a template, `null` (does not compile), or undefined. */
+  const preparedFor = (info: LoaderSourceInfo, name: string, source: string) => {
+    const entry = prepared.get(keyOf(info, name, source));
+    return entry && entry.checksum === cache.getSourceChecksum(source) ? entry.loaded : undefined;
   };
 
   const loadAndPrepare = async (info: LoaderSourceInfo, name: string, source: string) => {
-    const loaded = await load.async(info, name, source);
-    prepared.set(loaded.bucket.key, { checksum: loaded.bucket.checksum, loaded });
-    return loaded;
+    try {
+      const loaded = await load.async(info, name, source);
+      prepared.set(loaded.bucket.key, { checksum: loaded.bucket.checksum, loaded });
+      return loaded;
+    } catch (error) {
+      if (isCompileError(error)) {
+        prepared.set(keyOf(info, name, source), { checksum: cache.getSourceChecksum(source), loaded: null });
+      }
+      throw error;
+    }
   };
 
   const transformAsync = (info: LoaderSourceInfo | null | undefined, name: string, cb: SourceCallback) => {
@@ -274,6 +287,10 @@ export function useBytecodeCache(
       return;
     }
     const ready = preparedFor(info, name, source);
+    if (ready === null) {
+      cb(null, compileFailed(info, name));
+      return;
+    }
     if (ready) {
       let result: LoaderSourceInfo;
       try {
@@ -333,6 +350,7 @@ export function useBytecodeCache(
         if (source === null || seen.has(id)) break;
         seen.add(id);
         const loaded = preparedFor(info, resolved, source);
+        if (loaded === null) break;
         const path = info.path ?? null;
         level.push(
           (loaded ? Promise.resolve(loaded) : loadAndPrepare(info, resolved, source)).then(

@@ -111,9 +111,6 @@ describe('useBytecodeCache with the callback API', () => {
     const env = fixtures.createEnvironment();
     const handle = useBytecodeCache(env, cache);
     const plain = fixtures.createEnvironment();
-    // In this order: Nunjucks keeps the broken template in its own cache, so the child finds it
-    // there. (A fresh async-loader environment that meets a broken parent first throws out of
-    // Nunjucks' loader callback, with or without bcc; see the README.)
     for (const name of ['broken/syntax.njk', 'broken/child.njk']) {
       const expected = await renderError(plain, name);
       const actual = await renderError(env, name);
@@ -122,6 +119,16 @@ describe('useBytecodeCache with the callback API', () => {
     await handle.flush();
     expect(handle.stats.compileErrors).toBe(1);
     expect(cache.count).toBe(1);
+  });
+
+  it('reports a broken parent template as a synchronous loader would, in a fresh environment', async () => {
+    // Nunjucks with an async loader throws this error out of its loader callback (uncaught);
+    // bcc has the broken parent ready before rendering, so Nunjucks sees a synchronous loader.
+    const expected = await renderError(fixtures.createEnvironment(), 'broken/child.njk');
+    const env = fixtures.createEnvironment();
+    useBytecodeCache(env, new AsyncOnlyCache());
+    const actual = await renderError(env, 'broken/child.njk');
+    expect(`${actual.name}: ${actual.message}`).toBe(`${expected.name}: ${expected.message}`);
   });
 
   it('keeps rendering when the store fails, and reports the failure', async () => {
