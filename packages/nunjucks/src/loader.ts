@@ -420,9 +420,15 @@ export function useBytecodeCache(
         if (typeof name !== 'string' || inNunjucksCache(name)) {
           return render.call(this, name, context as object, callback as never);
         }
-        prefetch([name], null, new Set()).then(() =>
-          render.call(this, name, context as object, callback as never),
-        );
+        const renderNow = () => {
+          try {
+            render.call(this, name, context as object, callback as never);
+          } catch (error) {
+            (callback as (error: unknown) => void)(error);
+          }
+        };
+        // Prefetching is best effort: whatever it could not load, Nunjucks loads (and reports) itself.
+        prefetch([name], null, new Set()).then(renderNow, renderNow);
         return undefined;
       }
       // The synchronous API works once everything the template needs is loaded (a render with a

@@ -131,6 +131,25 @@ describe('useBytecodeCache with the callback API', () => {
     expect(`${actual.name}: ${actual.message}`).toBe(`${expected.name}: ${expected.message}`);
   });
 
+  it('reports a missing template as Nunjucks does, and loads templates named at run time', async () => {
+    const plain = fixtures.createEnvironment();
+    const env = fixtures.createEnvironment();
+    useBytecodeCache(env, new AsyncOnlyCache());
+    const expected = await renderError(plain, 'nope.njk');
+    expect((await renderError(env, 'nope.njk')).message).toBe(expected.message);
+
+    const source = '{% include which %}|{% include "partials/legal.njk" %}';
+    const render = (e: FixtureEnvironment) =>
+      new Promise<string>((resolve, reject) =>
+        e.renderString(
+          source,
+          { which: 'partials/post.njk', post: { title: 'T', words: 1 } },
+          (error, html) => (error ? reject(error) : resolve(html ?? '')),
+        ),
+      );
+    expect(await render(env)).toBe(await render(plain));
+  });
+
   it('keeps rendering when the store fails, and reports the failure', async () => {
     const errors: Error[] = [];
     class BrokenCache extends AsyncOnlyCache {
