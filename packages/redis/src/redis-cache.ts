@@ -67,6 +67,8 @@ export class RedisBytecodeCache extends BytecodeCache {
   /** Resolves once the client we made has connected or failed its first attempt. */
   #startup: Promise<void> | null = null;
   #connectOnFirstUse = false;
+  /** Why the made client is not connected, for the errors of refused commands. */
+  #lastConnectionError: Error | null = null;
 
   constructor(options: RedisBytecodeCacheOptions = {}) {
     super(options);
@@ -186,7 +188,22 @@ export class RedisBytecodeCache extends BytecodeCache {
 
   /** Rewords ioredis' offline refusal before it is reported (here, off the hot path of a hit). */
   protected override handleError(error: unknown, context: ErrorContext): void {
-    super.handleError(explainOffline(error), context);
+    super.handleError(this.#explainOffline(error), context);
+  }
+
+  /**
+   * ioredis refuses commands while disconnected with "Stream isn't writeable and
+   * enableOfflineQueue options is false", which says nothing about why: name the connection's
+   * last error (refused, unknown host, wrong password) instead.
+   */
+  #explainOffline(error: unknown): unknown {
+    if (!(error instanceof Error && error.message.includes('enableOfflineQueue options is false')))
+      return error;
+    const last = this.#lastConnectionError;
+    return new Error(
+      `not connected to Redis${last ? ` (${last.message})` : ''}; it reconnects in the background, the command was not sent`,
+      { cause: last ?? error },
+    );
   }
 
   #makeClient(url: string | undefined, options: RedisOptions | undefined): Redis {
@@ -204,7 +221,12 @@ export class RedisBytecodeCache extends BytecodeCache {
     const client = url ? new Redis(url, merged) : new Redis(merged);
     // Failed calls are reported through onError; connection errors repeat on every reconnect
     // attempt and would only flood it (and ioredis prints unhandled ones to the console).
-    client.on('error', () => {});
+    client.on('error', (error: Error) => {
+      this.#lastConnectionError = error;
+    });
+    client.on('ready', () => {
+      this.#lastConnectionError = null;
+    });
     if (merged.lazyConnect) this.#connectOnFirstUse = true;
     else this.#startup = this.#firstConnection(client);
     return client;
@@ -337,16 +359,6 @@ class Fetched {
     this.failed = true;
     this.failure = error;
   };
-}
-
-/** ioredis' wording for a refused command while it reconnects says nothing about Redis being down. */
-function explainOffline(error: unknown): unknown {
-  if (error instanceof Error && error.message.includes('enableOfflineQueue options is false')) {
-    return new Error('not connected to Redis (it reconnects in the background); the command was not sent', {
-      cause: error,
-    });
-  }
-  return error;
 }
 
 function keyPrefixOf(client: RedisClient): string {

@@ -154,9 +154,12 @@ describe('redis-server killed, with ignoreErrors: false', () => {
 describe('a Redis that is down when the cache is made', () => {
   it('misses until it comes up, then hits without recreating the cache', async () => {
     await kill();
-    const cache = new RedisBytecodeCache({ url: server.url });
+    const reported: Error[] = [];
+    const cache = new RedisBytecodeCache({ url: server.url, onError: (e) => reported.push(e) });
     closers.push(() => cache.close());
     expect((await settles(load(cache, 'late.html'))).code).toBeNull();
+    // The error says why there is no connection, not only that commands are refused.
+    expect(reported[0]?.message).toMatch(/not connected to Redis \(connect ECONNREFUSED/);
     await settles(write(cache, 'late.html'));
     await restart();
     expect(await hitsResume(cache, 'late.html')).toBe(true);
