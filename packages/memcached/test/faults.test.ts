@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { type BccBackendError, isBccError } from '@bcc/core';
 import { startMemcached, type TestServer } from '@bcc/test-servers';
 import { makeCode, testEnvironment } from '@bcc/testkit';
@@ -168,5 +169,31 @@ describe('two memcached servers, one stopped mid-run', () => {
     await ensureRunning(second);
     const back = [...onSecond][0]!;
     expect(await hitsResume(cache, back)).toBe(true);
+  });
+});
+
+describe('a server that accepts connections and never answers', () => {
+  it('is a miss and a skipped write after the timeout, not a hang', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const silentErrors: Error[] = [];
+    const cache = make({ servers: `127.0.0.1:${port}`, timeout: 300, onError: (e) => silentErrors.push(e) });
+    try {
+      expect((await settles(cache.getBucket(env, 'page.html', null, 'src'))).code).toBeNull();
+      const bucket = cache.createBucket(env, 'page.html', null, 'src');
+      bucket.code = makeCode('page');
+      await expect(settles(cache.setBucket(bucket))).resolves.toBeUndefined();
+      await settles(cache.loadBuckets([cache.createBucket(env, 'page.html', null, 'src')]));
+      expect(silentErrors.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await settles(cache.close()).catch(() => {});
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
