@@ -50,7 +50,7 @@ if (sample > 0) {
       const r = await runAdapterFuzz(store, { count: sample, seed: seed + 1 });
       adapterResults.push(r);
       log(
-        `  ${store.name}: ${r.count} planted and loaded in ${((performance.now() - t) / 1000).toFixed(1)} s, ${r.escaped} escaped, ${r.acceptedDiffers} accepted with other code, ${r.mismatches} disagreeing with the decoder, ${r.backendErrors} backend errors`,
+        `  ${store.name}: ${r.count} planted and loaded (getBucket/getBucketSync/loadBuckets ${r.byPath.getBucket}/${r.byPath.getBucketSync}/${r.byPath.loadBuckets}) in ${((performance.now() - t) / 1000).toFixed(1)} s, ${r.escaped} escaped, ${r.acceptedDiffers} accepted with other code, ${r.mismatches} disagreeing with the decoder, ${r.backendErrors} backend errors`,
       );
     }
   } finally {

@@ -1,13 +1,16 @@
 /**
  * The fuzz sample through a store's whole load path: each damaged or forged entry is planted
  * in the store through the adapter's own `dumpBytecode` (a stand-in bucket that hands over raw
- * bytes, so nothing re-encodes them), then loaded with `cache.getBucket()` exactly as a
- * template engine would. The outcome must match what `bytecodeFromBytes` decides for the same
+ * bytes, so nothing re-encodes them), then loaded as a template engine would, through each
+ * load path the store has: `getBucket`, `getBucketSync` and `loadBuckets` (its `loadMany`). The outcome must match what `bytecodeFromBytes` decides for the same
  * bytes: the store neither loses, alters nor invents an entry, and no error escapes.
  */
 import { ENVIRONMENT, makeTemplates } from './corpus.mjs';
 import { caseFor, classifyCode, judge, MODES, makeCases, mutateCase } from './fuzz-frames.mjs';
 import { Rng } from './rng.mjs';
+
+/** Entries planted, then loaded, at a time: batches exercise `loadBuckets` (MGET, pipelining). */
+const BATCH = 8;
 
 /**
  * @param {import('./stores.mjs').OpenStore} store
@@ -33,53 +36,86 @@ export async function runAdapterFuzz(store, { count, seed }) {
     backendErrors: 0,
     rejectedInStats: 0,
     rejectedExpected: 0,
+    /** Entries loaded through each path: getBucket, getBucketSync, loadBuckets (loadMany). */
+    byPath: { getBucket: 0, getBucketSync: 0, loadBuckets: 0 },
     failures: [],
   };
   const fail = (entry) => {
     if (result.failures.length < 5) result.failures.push({ store: store.name, seed, ...entry });
   };
+  const rejectedTotal = (cache) => Object.values(cache.stats.rejected).reduce((a, b) => a + b, 0);
   try {
-    for (let i = 0; i < count; i++) {
-      const modeIndex = i % MODES.length;
+    for (let start = 0, batch = 0; start < count; start += BATCH, batch++) {
+      const modeIndex = batch % MODES.length;
       const mode = MODES[modeIndex];
       const cache = caches[modeIndex];
-      const template = rng.pick(templates);
-      // A fresh name per sample: a write the store skipped must not leave an older entry to be found.
-      const name = `${template.name}#${i}`;
-      const c = caseFor({ ...template, name }, mode, cache.getCacheKey(name, null, ENVIRONMENT.fingerprint));
-      const m = mutateCase(rng, c, others);
-      const expected = judge(c, m.bytes);
+      const items = [];
+      for (let i = start; i < Math.min(count, start + BATCH); i++) {
+        const template = rng.pick(templates);
+        // A fresh name per sample: a write the store skipped must not leave an older entry to be found.
+        const name = `${template.name}#${i}`;
+        const c = caseFor(
+          { ...template, name },
+          mode,
+          cache.getCacheKey(name, null, ENVIRONMENT.fingerprint),
+        );
+        const m = mutateCase(rng, c, others);
+        items.push({ i, name, template, c, m, expected: judge(c, m.bytes) });
+      }
+      // Every load path the store has: one by one, synchronously, and in a batch (MGET, pipelining ...).
+      const paths = ['getBucket', 'loadBuckets'];
+      if (typeof cache.loadBytecodeSync === 'function') paths.push('getBucketSync');
+      const path = rng.pick(paths);
       const errorsBefore = cache.stats.errors;
-      const rejectedBefore = Object.values(cache.stats.rejected).reduce((a, b) => a + b, 0);
-      let actual;
+      const rejectedBefore = rejectedTotal(cache);
+      let buckets;
       try {
-        await cache.dumpBytecode({ key: c.template.key, bytecodeToBytes: () => m.bytes });
-        const bucket = await cache.getBucket(ENVIRONMENT, name, null, template.source);
-        actual = bucket.code === null ? 'rejected' : classifyCode(c, bucket.code);
-      } catch (error) {
-        result.escaped++;
-        fail({ iteration: i, op: m.op, mode: mode.name, error: String(error) });
-        continue;
-      }
-      result.count++;
-      if (cache.stats.errors > errorsBefore) {
-        // The store failed (not the entry): a miss, which is allowed, but counted.
-        result.backendErrors++;
-        continue;
-      }
-      const rejectedNow = Object.values(cache.stats.rejected).reduce((a, b) => a + b, 0);
-      if (expected === 'rejected') result.rejectedExpected++;
-      result.rejectedInStats += rejectedNow - rejectedBefore;
-      if (actual === 'differs') {
-        if (m.family === 'forged' && mode.reader.length === 0) result.unsignedForgeriesAccepted++;
-        else {
-          result.acceptedDiffers++;
-          fail({ iteration: i, op: m.op, mode: mode.name, verdict: actual });
+        for (const item of items) {
+          await cache.dumpBytecode({ key: item.c.template.key, bytecodeToBytes: () => item.m.bytes });
         }
+        if (path === 'loadBuckets') {
+          buckets = items.map((item) =>
+            cache.createBucket(ENVIRONMENT, item.name, null, item.template.source),
+          );
+          await cache.loadBuckets(buckets);
+        } else {
+          buckets = [];
+          for (const item of items) {
+            buckets.push(
+              path === 'getBucketSync'
+                ? cache.getBucketSync(ENVIRONMENT, item.name, null, item.template.source)
+                : await cache.getBucket(ENVIRONMENT, item.name, null, item.template.source),
+            );
+          }
+        }
+      } catch (error) {
+        result.escaped += items.length;
+        fail({ iteration: start, path, mode: mode.name, error: String(error) });
+        continue;
       }
-      if (actual !== expected) {
-        result.mismatches++;
-        fail({ iteration: i, op: m.op, mode: mode.name, expected, actual });
+      result.count += items.length;
+      result.byPath[path] += items.length;
+      if (cache.stats.errors > errorsBefore) {
+        // The store failed (not the entries): misses, which are allowed, but counted.
+        result.backendErrors += items.length;
+        continue;
+      }
+      result.rejectedInStats += rejectedTotal(cache) - rejectedBefore;
+      for (const [j, item] of items.entries()) {
+        const code = buckets[j].code;
+        const actual = code === null ? 'rejected' : classifyCode(item.c, code);
+        if (item.expected === 'rejected') result.rejectedExpected++;
+        if (actual === 'differs') {
+          if (item.m.family === 'forged' && mode.reader.length === 0) result.unsignedForgeriesAccepted++;
+          else {
+            result.acceptedDiffers++;
+            fail({ iteration: item.i, path, op: item.m.op, mode: mode.name, verdict: actual });
+          }
+        }
+        if (actual !== item.expected) {
+          result.mismatches++;
+          fail({ iteration: item.i, path, op: item.m.op, mode: mode.name, expected: item.expected, actual });
+        }
       }
     }
   } finally {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Every store, fastest first. */
-export const STORE_NAMES = ['memory', 'fs', 'redis', 'memcached', 's3'];
+export const STORE_NAMES = ['memory', 'fs', 'tiered', 'redis', 'memcached', 's3'];
 
 async function importAdapter(pkg) {
   try {
@@ -65,6 +65,24 @@ export async function openStore(name) {
       address: root,
       create: (options = {}, namespace = 'default') =>
         new FileSystemBytecodeCache({ directory: join(root, namespace), ...options }),
+      close: async () => rmSync(root, { recursive: true, force: true }),
+    };
+  }
+  if (name === 'tiered') {
+    // Memory over filesystem, as an app would stack them; the tiered cache makes the buckets,
+    // so its own secret signs and verifies for both tiers.
+    const { MemoryBytecodeCache, TieredBytecodeCache } = await import('@bcc/core');
+    const { FileSystemBytecodeCache } = await importAdapter('@bcc/fs');
+    const root = mkdtempSync(join(tmpdir(), 'bcc-reliability-tiered-'));
+    return {
+      name,
+      server: undefined,
+      address: root,
+      create: (options = {}, namespace = 'default') =>
+        new TieredBytecodeCache(
+          [new MemoryBytecodeCache(), new FileSystemBytecodeCache({ directory: join(root, namespace) })],
+          options,
+        ),
       close: async () => rmSync(root, { recursive: true, force: true }),
     };
   }

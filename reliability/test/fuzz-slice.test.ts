@@ -75,7 +75,7 @@ describe('fuzz judge', () => {
 });
 
 describe('fuzz slice: through a store', () => {
-  for (const name of ['memory', 'fs']) {
+  for (const name of ['memory', 'fs', 'tiered']) {
     it(`${name}: planted entries load exactly as the decoder decides`, async () => {
       const store = await openStore(name);
       try {
@@ -88,6 +88,11 @@ describe('fuzz slice: through a store', () => {
           mismatches: 0,
           backendErrors: 0,
         });
+        expect(r.byPath.getBucket).toBeGreaterThan(0);
+        expect(r.byPath.loadBuckets).toBeGreaterThan(0);
+        // All three stores load synchronously too, so every path is taken.
+        expect(r.byPath.getBucketSync).toBeGreaterThan(0);
+        expect(r.byPath.getBucketSync).toBeGreaterThan(0);
         // Every refusal shows up in the cache's stats.
         expect(r.rejectedInStats).toBe(r.rejectedExpected);
         expect(r.rejectedExpected).toBeGreaterThan(200);
