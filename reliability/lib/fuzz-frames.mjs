@@ -188,3 +188,60 @@ export function runFrameFuzz({ count, seed, onProgress }) {
   }
   return result;
 }
+
+/**
+ * The stream path: `Bucket.loadBytecode` fed the same inputs in random chunks (an async
+ * iterable, a Readable, strings among them), or through a `readFile()` handle. It must decide
+ * exactly as `bytecodeFromBytes` does, and never throw.
+ * @param {{ count: number, seed: number }} options
+ */
+export async function runStreamFuzz({ count, seed }) {
+  const { Readable } = await import('node:stream');
+  const rng = new Rng(seed);
+  const cases = makeCases();
+  const bag = weightedPicker(cases);
+  const others = cases.map((c) => c.frame);
+  const result = { count: 0, escaped: 0, acceptedDiffers: 0, mismatches: 0, failures: [] };
+  for (let i = 0; i < count; i++) {
+    const c = bag[rng.int(bag.length)];
+    const m = mutateCase(rng, c, others);
+    const expected = judge(c, m.bytes);
+    const chunks = [];
+    for (let at = 0; at < m.bytes.length; ) {
+      const size = 1 + rng.int(rng.chance(0.5) ? 16 : 65536);
+      const chunk = m.bytes.subarray(at, at + size);
+      // Strings reach loadBytecode from streams with an encoding set; latin1 keeps every byte.
+      chunks.push(rng.chance(0.1) ? Buffer.from(chunk).toString('latin1') : chunk);
+      at += size;
+    }
+    const shape = rng.int(3);
+    const source =
+      shape === 0
+        ? (async function* () {
+            yield* chunks;
+          })()
+        : shape === 1
+          ? Readable.from(chunks, { objectMode: true })
+          : { readFile: async () => m.bytes };
+    const bucket = new Bucket(ENVIRONMENT, c.template.key, c.template.checksum, { secrets: c.mode.reader });
+    let actual;
+    try {
+      await bucket.loadBytecode(source);
+      actual = bucket.code === null ? 'rejected' : classifyCode(c, bucket.code);
+    } catch (error) {
+      actual = 'escaped';
+      if (result.failures.length < 5)
+        result.failures.push({ seed, iteration: i, op: m.op, error: String(error) });
+    }
+    result.count++;
+    if (actual === 'escaped') result.escaped++;
+    else if (actual === 'differs' && !(m.family === 'forged' && c.mode.reader.length === 0))
+      result.acceptedDiffers++;
+    if (actual !== 'escaped' && actual !== expected) {
+      result.mismatches++;
+      if (result.failures.length < 5)
+        result.failures.push({ seed, iteration: i, op: m.op, expected, actual });
+    }
+  }
+  return result;
+}

@@ -2,7 +2,7 @@ import { Bucket } from '@bcc/core';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT, frameFor, makeTemplates, SECRET_1, SECRET_2 } from '../lib/corpus.mjs';
 import { runAdapterFuzz } from '../lib/fuzz-adapters.mjs';
-import { caseFor, judge, MODES, runFrameFuzz } from '../lib/fuzz-frames.mjs';
+import { caseFor, judge, MODES, runFrameFuzz, runStreamFuzz } from '../lib/fuzz-frames.mjs';
 import { FORGERY } from '../lib/mutate.mjs';
 import { Rng } from '../lib/rng.mjs';
 import { openStore } from '../lib/stores.mjs';
@@ -37,6 +37,14 @@ describe('fuzz slice: Bucket.bytecodeFromBytes', () => {
     }
     // Some inputs are harmless no-ops (a field set to the value it had) and must stay accepted.
     expect(result.acceptedSame).toBeGreaterThan(0);
+  });
+});
+
+describe('fuzz slice: Bucket.loadBytecode (streams in random chunks)', () => {
+  it('decides exactly as bytecodeFromBytes, and never throws', async () => {
+    const r = await runStreamFuzz({ count: 3_000, seed: 11 });
+    expect(r.failures).toEqual([]);
+    expect(r).toMatchObject({ count: 3_000, escaped: 0, acceptedDiffers: 0, mismatches: 0 });
   });
 });
 
