@@ -96,7 +96,7 @@ function runOnce(mode) {
   const started = process.hrtime.bigint();
   const out = execFileSync(
     process.execPath,
-    [join(here, 'child.mjs'), mode.child, JSON.stringify(mode.config)],
+    [join(here, 'children', `${mode.child}.mjs`), JSON.stringify(mode.config)],
     {
       encoding: 'utf8',
     },
@@ -137,6 +137,34 @@ for (let round = 0; round < RUNS; round++) {
     results[mode.id].push(runOnce(mode));
   }
   process.stdout.write(`  round ${round + 1}/${RUNS}\r`);
+}
+// Where the time goes: the same work split into phases, for no cache, precompiled and bcc + fs.
+const phaseModes = [
+  { id: 'none', label: 'no cache' },
+  { id: 'precompiled', label: 'precompiled' },
+  { id: 'bcc-fs', label: 'bcc + fs, warm' },
+];
+const phaseRuns = Object.fromEntries(phaseModes.map((m) => [m.id, []]));
+const templateNames = Object.keys(templates());
+for (let round = 0; round < RUNS; round++) {
+  for (let k = 0; k < phaseModes.length; k++) {
+    const mode = phaseModes[(round + k) % phaseModes.length];
+    const phaseConfig = {
+      ...base,
+      templateNames,
+      mode: mode.id,
+      precompiled: precompiledFile,
+      directory: dirs.warm,
+    };
+    const out = execFileSync(
+      process.execPath,
+      [join(here, 'children', 'phases.mjs'), JSON.stringify(phaseConfig)],
+      {
+        encoding: 'utf8',
+      },
+    );
+    phaseRuns[mode.id].push(JSON.parse(out.trim().split('\n').pop()));
+  }
 }
 const loadAfter = loadavg()[0];
 process.stdout.write('\n');
@@ -191,6 +219,25 @@ const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].l
 const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 console.log(`\n${line(header)}\n${rows.map(line).join('\n')}`);
 
+const phaseFields = ['start', 'nunjucks', 'setup', 'load', 'render'];
+const phaseRows = phaseModes.map((m) => [
+  m.label,
+  ...phaseFields.map((f) => fmt(median(phaseRuns[m.id].map((r) => r[f])))),
+]);
+const phaseHeader = [
+  'mode',
+  'node start',
+  'import nunjucks',
+  'set-up',
+  'load 50 templates',
+  'render 40 pages',
+];
+const phaseWidths = phaseHeader.map((h, i) => Math.max(h.length, ...phaseRows.map((r) => r[i].length)));
+const phaseLine = (cells) => cells.map((c, i) => c.padEnd(phaseWidths[i])).join('  ');
+console.log(
+  `\nwhere the time goes (ms, medians):\n${phaseLine(phaseHeader)}\n${phaseRows.map(phaseLine).join('\n')}`,
+);
+
 const fs = byId['bcc-fs'];
 const speedup = none.wall / fs.wall;
 const vsPre = fs.wall / pre.wall;
@@ -211,7 +258,7 @@ Load average ${loadBefore.toFixed(2)} before the runs and ${loadAfter.toFixed(2)
 
 ## What is measured
 
-Each run is a **fresh Node process** (\`bench/child.mjs\`) that imports Nunjucks (and bcc where
+Each run is a **fresh Node process** (\`bench/children/<mode>.mjs\`, with static imports as an app has them) that imports Nunjucks (and bcc where
 used), makes an environment, and renders 40 pages through the callback API; the pages reach all
 **50 distinct templates** (3 layouts, 2 macro libraries, 5 partials, 40 pages; ${lines.reduce((a, b) => a + b, 0)} lines,
 pages ${Math.min(...lines.slice(10))}–${Math.max(...lines.slice(10))} lines, with \`extends\`, blocks and \`super()\`, imported macros
@@ -232,6 +279,19 @@ ${summary
   )
   .join('\n')}
 ${redisNote ? `\n${redisNote}\n` : ''}
+## Where the time goes
+
+The same work split into phases (\`bench/children/phases.mjs\`: templates loaded with
+\`getTemplate(name, true)\` before rendering), medians in ms:
+
+| mode | node start | import nunjucks | set-up | load 50 templates | render 40 pages |
+|---|---:|---:|---:|---:|---:|
+${phaseRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
+*set-up* is importing \`@bcc/core\`, \`@bcc/fs\` and \`@bcc/nunjucks\` for bcc, and requiring the
+precompiled module for the precompiled path. *render* includes V8 compiling, lazily, the functions
+a render calls for the first time: the precompiled path pays that there, bcc does not.
+
 ## Targets
 
 ${targetLines.join('\n')}
