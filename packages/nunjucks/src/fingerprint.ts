@@ -58,9 +58,10 @@ function extensionIdentity(extension: NunjucksExtension): string {
 }
 
 // `installJinjaCompat()` replaces methods on Nunjucks' Parser and Compiler prototypes, which
-// changes generated code for the whole process. The hash covers every method of both
-// prototypes; it is recomputed only when one of the methods a patch replaces changes identity,
-// because walking the prototypes on every template load cost ~60 µs a template.
+// changes generated code for the whole process. The fingerprint covers the source of the methods
+// such a patch replaces or adds. Only those: hashing every method of both prototypes cost ~1 ms
+// per process start, and a fresh process is what bcc is for. Other monkeypatches of Nunjucks'
+// compiler are not detected; give such an environment its own cache prefix.
 const watchedMethods = (): unknown[] => {
   const parser = nunjucksModule.parser.Parser.prototype;
   const compiler = nunjucksModule.compiler.Compiler.prototype;
@@ -79,12 +80,7 @@ function currentCompilerHash(): string {
   const watched = watchedMethods();
   if (compilerHash !== '' && watched.every((method, i) => method === watchedSnapshot[i])) return compilerHash;
   watchedSnapshot = watched;
-  const methods: unknown[] = [];
-  for (const proto of [nunjucksModule.parser.Parser.prototype, nunjucksModule.compiler.Compiler.prototype]) {
-    for (const key of Object.getOwnPropertyNames(proto).sort())
-      methods.push(`${key}:${functionHash(proto[key])}`);
-  }
-  compilerHash = hashText(methods.join(','));
+  compilerHash = hashText(watched.map(functionHash).join(','));
   return compilerHash;
 }
 
