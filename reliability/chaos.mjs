@@ -164,8 +164,15 @@ const renders = Object.values(final).reduce((n, t) => n + t.renders, 0);
 const failed = Object.values(final).reduce((n, t) => n + t.failed, 0);
 const resumed = restarts.filter((r) => r.resumeMs !== null);
 const worstResume = Math.max(0, ...resumed.map((r) => r.resumeMs));
+// A call may overrun its bound by the time the event loop takes to notice (4 workers, 3 servers
+// and this script share 2 cores), not by more.
 const overBound = targets.filter((name) => final[name].maxCallMs > TIMEOUTS[name] * 1.5 + 250);
-const ok = failed === 0 && failures.length === 0 && resumed.length === restarts.length && renders > 0;
+const ok =
+  failed === 0 &&
+  failures.length === 0 &&
+  resumed.length === restarts.length &&
+  overBound.length === 0 &&
+  renders > 0;
 console.log(
   `chaos ${ok ? 'PASS' : 'FAIL'}: workers=${workerCount} renders=${renders} failed=${failed} ` +
     `restarts=${restarts.length} hits-resumed=${resumed.length}/${restarts.length} (slowest ${worstResume} ms after the server answered) ` +
