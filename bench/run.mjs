@@ -3,7 +3,7 @@
 // interleaved round by round so machine noise hits all of them alike. Prints medians and
 // ratios and writes docs/performance.md.
 //
-//   node run.mjs [--runs N] [--no-write]      (BENCH_RUNS, BCC_TEST_REDIS_URL also honoured)
+//   node run.mjs [--runs N] [--no-write]      (BCC_BENCH_RUNS, BCC_TEST_REDIS_URL also honoured)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -18,7 +18,7 @@ const argValue = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const RUNS = Number(argValue('--runs') ?? process.env.BENCH_RUNS ?? 15);
+const RUNS = Number(argValue('--runs') ?? process.env.BCC_BENCH_RUNS ?? 15);
 const WRITE = !args.includes('--no-write');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a positive integer');
 
