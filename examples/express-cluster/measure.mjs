@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createBytecodeCache, redactCacheUrl } from '@bcc/core';
 import { pages } from './data.mjs';
 
 const check = process.argv.includes('--check');
@@ -100,14 +101,25 @@ async function firstRequests(port) {
   return [...first.values()];
 }
 
+// BCC_CACHE picks the store for the bcc runs (default: a throwaway directory); it is cleared
+// before the cold run.
+const store = process.env.BCC_CACHE?.trim() || `file://${cacheDir}`;
+const storeName = store.startsWith('file:') ? 'fs' : redactCacheUrl(store.split(',')[0]).split(':')[0];
 const modes = [
   { label: 'no cache', cache: 'none' },
-  { label: 'bcc fs, cold', cache: `file://${cacheDir}` },
-  { label: 'bcc fs, warm', cache: `file://${cacheDir}` },
+  { label: `bcc ${storeName}, cold`, cache: store, before: clearStore },
+  { label: `bcc ${storeName}, warm`, cache: store },
 ];
+
+async function clearStore() {
+  const cache = await createBytecodeCache(store);
+  await cache.clear();
+  await cache.close();
+}
 const results = [];
 try {
   for (const mode of modes) {
+    await mode.before?.();
     const cluster = await startCluster(mode.cache);
     try {
       results.push({ ...mode, responses: await firstRequests(cluster.port) });
