@@ -24,8 +24,10 @@ import { templateNames, type WarmOptions, type WarmReport, warmTemplates } from 
 export interface UseBytecodeCacheOptions {
   /**
    * `'sync'`: templates load synchronously, so both of Nunjucks' APIs work; needs a cache with
-   * synchronous load and dump (memory, filesystem). `'async'`: loaders become asynchronous and
-   * only the callback API works; any cache. `'auto'` (default): `'sync'` when the cache can.
+   * synchronous load and dump (memory, filesystem). `'async'`: any cache; a render with a
+   * callback first fetches the template and what it names, then Nunjucks runs with every load
+   * answered synchronously; the synchronous API works for templates already loaded (`preload()`).
+   * `'auto'` (default): `'sync'` when the cache can.
    */
   mode?: 'auto' | 'sync' | 'async';
   /**
