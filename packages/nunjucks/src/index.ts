@@ -1,3 +1,4 @@
+export { staticDependencies } from './dependencies.js';
 export { isCompileError, NunjucksTemplateEnvironment, toLatin1Source } from './environment.js';
 export {
   CODE_SHAPE_VERSION,
@@ -6,14 +7,14 @@ export {
   fingerprintInputs,
 } from './fingerprint.js';
 export { nunjucksVersion } from './internals.js';
-export {
-  type NunjucksBytecodeCache,
-  type NunjucksCacheStats,
-  staticDependencies,
-  type TemplateLoadEvent,
-  type UseBytecodeCacheOptions,
-  useBytecodeCache,
-} from './loader.js';
+export { useBytecodeCache } from './loader.js';
+export type {
+  NunjucksBytecodeCache,
+  NunjucksCacheStats,
+  PreloadOptions,
+  TemplateLoadEvent,
+  UseBytecodeCacheOptions,
+} from './types.js';
 export {
   listTemplates,
   type WarmOptions,

@@ -3,7 +3,6 @@ import {
   BccUnsupportedError,
   type BytecodeCache,
   isBytecodeCache,
-  type LoadedFrom,
   type LoadedTemplate,
   loadTemplate,
   loadTemplateSync,
@@ -17,81 +16,16 @@ import type {
   SourceCallback,
   TemplateProps,
 } from './internals.js';
-import { originalGetSource, rememberLoader, restoreLoader } from './originals.js';
-import { templateNames, type WarmOptions, type WarmReport, warmTemplates } from './warm.js';
-
-/** Options of {@link useBytecodeCache}. */
-export interface UseBytecodeCacheOptions {
-  /**
-   * `'sync'`: templates load synchronously, so both of Nunjucks' APIs work; needs a cache with
-   * synchronous load and dump (memory, filesystem). `'async'`: any cache; a render with a
-   * callback first fetches the template and what it names, then Nunjucks runs with every load
-   * answered synchronously; the synchronous API works for templates already loaded (`preload()`).
-   * `'auto'` (default): `'sync'` when the cache can.
-   */
-  mode?: 'auto' | 'sync' | 'async';
-  /**
-   * Store the entry again with V8's code cache after a template's first render (default `true`).
-   * V8 compiles inner functions lazily, so a code cache taken earlier holds almost nothing.
-   */
-  codeCache?: boolean;
-  /** Store the JavaScript right after compiling, before the first render (default `true`). */
-  storeOnCompile?: boolean;
-  /**
-   * Called when a background write fails and the cache was made with `ignoreErrors: false`.
-   * Default: a process warning. Rendering never fails because of a write.
-   */
-  onError?: (error: Error) => void;
-  /** Called for every template bcc loads, with where its code came from. For logs and tests. */
-  onLoad?: (event: TemplateLoadEvent) => void;
-}
-
-/** Where one template's code came from: bcc's `LoadedFrom`, or `'source'` when Nunjucks compiled it itself. */
-export interface TemplateLoadEvent {
-  name: string;
-  path: string | undefined;
-  from: LoadedFrom | 'source';
-}
-
-/** Counters of one {@link useBytecodeCache} installation. */
-export interface NunjucksCacheStats {
-  /** Templates compiled by Nunjucks' compiler and stored. */
-  compiled: number;
-  /** Templates loaded from cached JavaScript without a usable V8 code cache. */
-  cache: number;
-  /** Templates loaded from cached JavaScript with V8's code cache. */
-  cacheV8: number;
-  /** Entries stored again with a V8 code cache after a first render. */
-  codeCachesStored: number;
-  /** Templates that did not compile; Nunjucks reported the error and nothing was cached. */
-  compileErrors: number;
-}
-
-/** Options of `preload()`: which templates; defaults like {@link WarmOptions}. */
-export type PreloadOptions = Pick<WarmOptions, 'names' | 'dirs' | 'extensions'>;
-
-/** What {@link useBytecodeCache} returns. */
-export interface NunjucksBytecodeCache {
-  readonly cache: BytecodeCache;
-  /** The fingerprint and compiler bcc uses for this environment. */
-  readonly environment: NunjucksTemplateEnvironment;
-  /** Whether templates load synchronously or through callbacks. */
-  readonly mode: 'sync' | 'async';
-  readonly stats: NunjucksCacheStats;
-  /** Resolves when every write started so far (code caches taken after first renders) is done. */
-  flush(): Promise<void>;
-  /** Compiles and stores every template the environment's loaders can see (see {@link warmBytecodeCache}). */
-  warm(options?: WarmOptions): Promise<WarmReport>;
-  /**
-   * Loads templates (default: every template under the loaders' search paths) and what they
-   * extend, include and import, into this process ahead of the first request. With an
-   * asynchronous cache this is what lets the synchronous API render them; with any cache it
-   * moves the loading cost out of the first request.
-   */
-  preload(options?: PreloadOptions): Promise<void>;
-  /** Puts the environment's loaders back as they were. Templates already loaded stay loaded. */
-  dispose(): void;
-}
+import { rememberLoader, restoreLoader } from './originals.js';
+import { PreparedTemplates } from './prepared.js';
+import { sourceOf, templateOf } from './template-source.js';
+import type {
+  NunjucksBytecodeCache,
+  NunjucksCacheStats,
+  PreloadOptions,
+  UseBytecodeCacheOptions,
+} from './types.js';
+import { templateNames, type WarmOptions, warmTemplates } from './warm.js';
 
 const installed = new WeakMap<object, NunjucksBytecodeCache>();
 
@@ -246,41 +180,8 @@ export function useBytecodeCache(
     return toCode(info, name, loaded);
   };
 
-  // --- async caches -------------------------------------------------------------------------
-  // Nunjucks' compiled code is only fully correct with loaders that answer synchronously: with
-  // an asynchronous loader, `{% include %}` inside a plain `{% for %}` loses its output (Nunjucks
-  // documents `asyncEach` for that). So with an async cache, a render first loads the template
-  // and everything it statically extends, includes and imports (`prefetch`), in parallel, and
-  // then lets Nunjucks run: every load is then answered synchronously from `prepared`, and
-  // rendering behaves exactly as with a synchronous loader. Only templates named by a runtime
-  // expression fall back to an asynchronous load.
-  // `loaded: null` records a template that does not compile, so Nunjucks gets its source (and
-  // reports the error) synchronously too.
-  const prepared = new Map<string, { checksum: string; loaded: LoadedTemplate<unknown> | null }>();
-
-  const keyOf = (info: LoaderSourceInfo, name: string, source: string) => {
-    const template = templateOf(info, name, source);
-    return cache.getCacheKey(template.name, template.filename, environment.fingerprint);
-  };
-
-  /** The prepared entry for this exact source: a template, `null` (does not compile), or undefined. */
-  const preparedFor = (info: LoaderSourceInfo, name: string, source: string) => {
-    const entry = prepared.get(keyOf(info, name, source));
-    return entry && entry.checksum === cache.getSourceChecksum(source) ? entry.loaded : undefined;
-  };
-
-  const loadAndPrepare = async (info: LoaderSourceInfo, name: string, source: string) => {
-    try {
-      const loaded = await load.async(info, name, source);
-      prepared.set(loaded.bucket.key, { checksum: loaded.bucket.checksum, loaded });
-      return loaded;
-    } catch (error) {
-      if (isCompileError(error)) {
-        prepared.set(keyOf(info, name, source), { checksum: cache.getSourceChecksum(source), loaded: null });
-      }
-      throw error;
-    }
-  };
+  // --- async caches: see PreparedTemplates -------------------------------------------------
+  const prepared = new PreparedTemplates(nenv, cache, environment, load.async);
 
   const transformAsync = (info: LoaderSourceInfo | null | undefined, name: string, cb: SourceCallback) => {
     const source = info ? sourceOf(info) : null;
@@ -288,7 +189,7 @@ export function useBytecodeCache(
       cb(null, info);
       return;
     }
-    const ready = preparedFor(info, name, source);
+    const ready = prepared.get(info, name, source);
     if (ready === null) {
       cb(null, compileFailed(info, name));
       return;
@@ -304,7 +205,7 @@ export function useBytecodeCache(
       cb(null, result);
       return;
     }
-    loadAndPrepare(info, name, source).then(
+    prepared.load(info, name, source).then(
       (loaded) => {
         let result: LoaderSourceInfo;
         try {
@@ -322,48 +223,6 @@ export function useBytecodeCache(
         else process.nextTick(cb, error as Error);
       },
     );
-  };
-
-  /**
-   * Loads `names` (as asked from `parent`) and, recursively, the templates their code names
-   * with string literals, all of one level in parallel. Best effort: a template that fails here
-   * is loaded again, and its error reported, when Nunjucks asks for it.
-   */
-  const prefetch = async (
-    names: readonly string[],
-    parent: string | null,
-    seen: Set<string>,
-  ): Promise<void> => {
-    const level: Promise<void>[] = [];
-    for (const requested of names) {
-      for (const loader of nenv.loaders) {
-        const resolved = nenv.resolveTemplate ? nenv.resolveTemplate(loader, parent, requested) : requested;
-        const own = originalGetSource(loader);
-        if (own.async) break; // cannot read source synchronously; Nunjucks will load it itself
-        let info: LoaderSourceInfo | null | undefined;
-        try {
-          info = own.getSource.call(loader, resolved);
-        } catch {
-          break;
-        }
-        if (!info) continue;
-        const source = sourceOf(info);
-        const id = info.path ?? resolved;
-        if (source === null || seen.has(id)) break;
-        seen.add(id);
-        const loaded = preparedFor(info, resolved, source);
-        if (loaded === null) break;
-        const path = info.path ?? null;
-        level.push(
-          (loaded ? Promise.resolve(loaded) : loadAndPrepare(info, resolved, source)).then(
-            (template) => prefetch(staticDependencies(template.bucket.code?.js ?? ''), path, seen),
-            () => undefined,
-          ),
-        );
-        break;
-      }
-    }
-    await Promise.all(level);
   };
 
   const inNunjucksCache = (name: string) => nenv.loaders.some((loader) => loader.cache?.[name]);
@@ -430,7 +289,7 @@ export function useBytecodeCache(
           }
         };
         // Prefetching is best effort: whatever it could not load, Nunjucks loads (and reports) itself.
-        prefetch([name], null, new Set()).then(renderNow, renderNow);
+        prepared.prefetch([name]).then(renderNow, renderNow);
         return undefined;
       }
       // The synchronous API works once everything the template needs is loaded (a render with a
@@ -470,7 +329,7 @@ export function useBytecodeCache(
         }
         return;
       }
-      await prefetch(names, null, new Set());
+      await prepared.prefetch(names);
     },
     dispose() {
       for (const loader of nenv.loaders) restoreLoader(loader);
@@ -484,39 +343,4 @@ export function useBytecodeCache(
   };
   installed.set(nenv, handle);
   return handle;
-}
-
-/** The template's source text, or null when the loader already handed over code. */
-function sourceOf(info: LoaderSourceInfo): string | null {
-  if (typeof info.src === 'string') return info.src;
-  if (info.src && info.src.type === 'string' && typeof info.src.obj === 'string') return info.src.obj;
-  return null;
-}
-
-function templateOf(info: LoaderSourceInfo, name: string, source: string) {
-  return {
-    // The key follows the file, not the name it was asked by: "./a.njk" from one template and
-    // "a.njk" from another are the same entry, and a warm-up can find it.
-    name: info.path ?? name,
-    filename: info.path ?? null,
-    source,
-  };
-}
-
-// Nunjucks compiles `{% extends/include/import/from "x" %}` with a literal name to
-// `env.getTemplate("x", <eager>, <parent>, ...)`; names computed at run time are not literals.
-const GET_TEMPLATE_LITERAL = /env\.getTemplate\(("(?:[^"\\\n]|\\.)*"), (?:true|false), /g;
-
-/** The template names a compiled template loads by literal name. */
-export function staticDependencies(js: string): string[] {
-  const names = new Set<string>();
-  for (const match of js.matchAll(GET_TEMPLATE_LITERAL)) {
-    try {
-      const name = JSON.parse(match[1]!) as unknown;
-      if (typeof name === 'string') names.add(name);
-    } catch {
-      // Not a plain string literal; Nunjucks will load it when it runs.
-    }
-  }
-  return [...names];
 }

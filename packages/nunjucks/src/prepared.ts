@@ -1,0 +1,122 @@
+import type { BytecodeCache, LoadedTemplate } from '@bcc/core';
+import { staticDependencies } from './dependencies.js';
+import { isCompileError, type NunjucksTemplateEnvironment } from './environment.js';
+import type { LoaderSourceInfo, NunjucksEnvironment } from './internals.js';
+import { originalGetSource } from './originals.js';
+import { sourceOf, templateOf } from './template-source.js';
+
+/** Loads one template through the cache, asynchronously (core's `loadTemplate`). */
+export type LoadAsync = (
+  info: LoaderSourceInfo,
+  name: string,
+  source: string,
+) => Promise<LoadedTemplate<unknown>>;
+
+/**
+ * Templates loaded ahead of Nunjucks asking for them, for asynchronous caches.
+ *
+ * Nunjucks' compiled code is only fully correct with loaders that answer synchronously: with an
+ * asynchronous loader, `{% include %}` inside a plain `{% for %}` loses its output (Nunjucks
+ * documents `asyncEach` for that). So with an async cache, a render first loads the template and
+ * everything it statically extends, includes and imports (`prefetch`), in parallel, and then
+ * lets Nunjucks run: every load is answered synchronously from here, and rendering behaves
+ * exactly as with a synchronous loader. Only templates named by a run-time expression fall back
+ * to an asynchronous load.
+ */
+export class PreparedTemplates {
+  // `loaded: null` records a template that does not compile, so Nunjucks gets its source (and
+  // reports the error) synchronously too.
+  readonly #entries = new Map<string, { checksum: string; loaded: LoadedTemplate<unknown> | null }>();
+  readonly #env: NunjucksEnvironment;
+  readonly #cache: BytecodeCache;
+  readonly #environment: NunjucksTemplateEnvironment;
+  readonly #loadAsync: LoadAsync;
+
+  constructor(
+    env: NunjucksEnvironment,
+    cache: BytecodeCache,
+    environment: NunjucksTemplateEnvironment,
+    loadAsync: LoadAsync,
+  ) {
+    this.#env = env;
+    this.#cache = cache;
+    this.#environment = environment;
+    this.#loadAsync = loadAsync;
+  }
+
+  #keyOf(info: LoaderSourceInfo, name: string, source: string): string {
+    const template = templateOf(info, name, source);
+    return this.#cache.getCacheKey(template.name, template.filename, this.#environment.fingerprint);
+  }
+
+  /** The prepared template for exactly this source; `null`: it does not compile; `undefined`: not prepared. */
+  get(info: LoaderSourceInfo, name: string, source: string): LoadedTemplate<unknown> | null | undefined {
+    const entry = this.#entries.get(this.#keyOf(info, name, source));
+    return entry && entry.checksum === this.#cache.getSourceChecksum(source) ? entry.loaded : undefined;
+  }
+
+  /** Loads a template through the cache and keeps it; rejects as the load does. */
+  async load(info: LoaderSourceInfo, name: string, source: string): Promise<LoadedTemplate<unknown>> {
+    try {
+      const loaded = await this.#loadAsync(info, name, source);
+      this.#entries.set(loaded.bucket.key, { checksum: loaded.bucket.checksum, loaded });
+      return loaded;
+    } catch (error) {
+      if (isCompileError(error)) {
+        this.#entries.set(this.#keyOf(info, name, source), {
+          checksum: this.#cache.getSourceChecksum(source),
+          loaded: null,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Loads `names` (as asked from `parent`) and, recursively, the templates their code names with
+   * string literals, all of one level in parallel. Best effort: a template that fails here is
+   * loaded again, and its error reported, when Nunjucks asks for it.
+   */
+  async prefetch(
+    names: readonly string[],
+    parent: string | null = null,
+    seen = new Set<string>(),
+  ): Promise<void> {
+    const level: Promise<void>[] = [];
+    for (const requested of names) {
+      for (const loader of this.#env.loaders) {
+        const resolved = this.#env.resolveTemplate
+          ? this.#env.resolveTemplate(loader, parent, requested)
+          : requested;
+        const own = originalGetSource(loader);
+        if (own.async) break; // cannot read source synchronously; Nunjucks will load it itself
+        let info: LoaderSourceInfo | null | undefined;
+        try {
+          info = own.getSource.call(loader, resolved);
+        } catch {
+          break;
+        }
+        if (!info) continue;
+        const source = sourceOf(info);
+        const id = info.path ?? resolved;
+        if (source === null || seen.has(id)) break;
+        seen.add(id);
+        const loaded = this.get(info, resolved, source);
+        if (loaded === null) break;
+        const path = info.path ?? null;
+        level.push(
+          (loaded ? Promise.resolve(loaded) : this.load(info, resolved, source)).then(
+            (template) => this.prefetch(staticDependencies(template.bucket.code?.js ?? ''), path, seen),
+            () => undefined,
+          ),
+        );
+        break;
+      }
+    }
+    await Promise.all(level);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}

@@ -1,0 +1,76 @@
+import type { BytecodeCache, LoadedFrom } from '@bcc/core';
+import type { NunjucksTemplateEnvironment } from './environment.js';
+import type { WarmOptions, WarmReport } from './warm.js';
+
+/** Options of {@link useBytecodeCache}. */
+export interface UseBytecodeCacheOptions {
+  /**
+   * `'sync'`: templates load synchronously, so both of Nunjucks' APIs work; needs a cache with
+   * synchronous load and dump (memory, filesystem). `'async'`: any cache; a render with a
+   * callback first fetches the template and what it names, then Nunjucks runs with every load
+   * answered synchronously; the synchronous API works for templates already loaded (`preload()`).
+   * `'auto'` (default): `'sync'` when the cache can.
+   */
+  mode?: 'auto' | 'sync' | 'async';
+  /**
+   * Store the entry again with V8's code cache after a template's first render (default `true`).
+   * V8 compiles inner functions lazily, so a code cache taken earlier holds almost nothing.
+   */
+  codeCache?: boolean;
+  /** Store the JavaScript right after compiling, before the first render (default `true`). */
+  storeOnCompile?: boolean;
+  /**
+   * Called when a background write fails and the cache was made with `ignoreErrors: false`.
+   * Default: a process warning. Rendering never fails because of a write.
+   */
+  onError?: (error: Error) => void;
+  /** Called for every template bcc loads, with where its code came from. For logs and tests. */
+  onLoad?: (event: TemplateLoadEvent) => void;
+}
+
+/** Where one template's code came from: bcc's `LoadedFrom`, or `'source'` when Nunjucks compiled it itself. */
+export interface TemplateLoadEvent {
+  name: string;
+  path: string | undefined;
+  from: LoadedFrom | 'source';
+}
+
+/** Counters of one {@link useBytecodeCache} installation. */
+export interface NunjucksCacheStats {
+  /** Templates compiled by Nunjucks' compiler and stored. */
+  compiled: number;
+  /** Templates loaded from cached JavaScript without a usable V8 code cache. */
+  cache: number;
+  /** Templates loaded from cached JavaScript with V8's code cache. */
+  cacheV8: number;
+  /** Entries stored again with a V8 code cache after a first render. */
+  codeCachesStored: number;
+  /** Templates that did not compile; Nunjucks reported the error and nothing was cached. */
+  compileErrors: number;
+}
+
+/** Options of `preload()`: which templates; defaults like {@link WarmOptions}. */
+export type PreloadOptions = Pick<WarmOptions, 'names' | 'dirs' | 'extensions'>;
+
+/** What {@link useBytecodeCache} returns. */
+export interface NunjucksBytecodeCache {
+  readonly cache: BytecodeCache;
+  /** The fingerprint and compiler bcc uses for this environment. */
+  readonly environment: NunjucksTemplateEnvironment;
+  /** Whether templates load synchronously or through callbacks. */
+  readonly mode: 'sync' | 'async';
+  readonly stats: NunjucksCacheStats;
+  /** Resolves when every write started so far (code caches taken after first renders) is done. */
+  flush(): Promise<void>;
+  /** Compiles and stores every template the environment's loaders can see (see {@link warmBytecodeCache}). */
+  warm(options?: WarmOptions): Promise<WarmReport>;
+  /**
+   * Loads templates (default: every template under the loaders' search paths) and what they
+   * extend, include and import, into this process ahead of the first request. With an
+   * asynchronous cache this is what lets the synchronous API render them; with any cache it
+   * moves the loading cost out of the first request.
+   */
+  preload(options?: PreloadOptions): Promise<void>;
+  /** Puts the environment's loaders back as they were. Templates already loaded stay loaded. */
+  dispose(): void;
+}
