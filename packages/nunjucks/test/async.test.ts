@@ -1,7 +1,16 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BccBackendError, BccUnsupportedError, type Bucket, MemoryBytecodeCache } from '@bcc/core';
 import { describe, expect, it } from 'vitest';
 import { useBytecodeCache } from '../src/index.js';
-import { AsyncOnlyCache, type FixtureEnvironment, fixtures, renderAsync, renderError } from './helpers.js';
+import {
+  AsyncOnlyCache,
+  copyOfTemplates,
+  type FixtureEnvironment,
+  fixtures,
+  renderAsync,
+  renderError,
+} from './helpers.js';
 
 const pages = [...fixtures.syncPages, ...fixtures.asyncPages];
 
@@ -148,6 +157,24 @@ describe('useBytecodeCache with the callback API', () => {
         ),
       );
     expect(await render(env)).toBe(await render(plain));
+  });
+
+  it('recompiles a template edited on disk, honouring noCache', async () => {
+    const copy = copyOfTemplates();
+    try {
+      const env = fixtures.createEnvironment({ dir: copy.dir, noCache: true });
+      const handle = useBytecodeCache(env, new AsyncOnlyCache());
+      expect(await renderAsync(env, 'pages/home.njk')).toContain('(42 words) — last');
+      const compiled = handle.stats.compiled;
+      const file = join(copy.dir, 'partials/post.njk');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('words)', 'words, edited)'));
+      const after = await renderAsync(env, 'pages/home.njk');
+      expect(after).toContain('(42 words, edited) — last');
+      expect(handle.stats.compiled).toBe(compiled + 1);
+      expect(after).toBe(await renderAsync(fixtures.createEnvironment({ dir: copy.dir }), 'pages/home.njk'));
+    } finally {
+      copy.remove();
+    }
   });
 
   it('keeps rendering when the store fails, and reports the failure', async () => {
