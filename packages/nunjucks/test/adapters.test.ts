@@ -1,7 +1,14 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startMemcached, startRedis, type TestServer } from '@bcc/test-servers';
+import {
+  startMemcached,
+  startRedis,
+  startS3rver,
+  TEST_S3_BUCKET,
+  TEST_S3_CREDENTIALS,
+  type TestServer,
+} from '@bcc/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtures } from './helpers.js';
 
@@ -15,8 +22,18 @@ interface RunResult {
   stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
 }
 
+const childEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: TEST_S3_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: TEST_S3_CREDENTIALS.secretAccessKey,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
 async function renderInFreshProcess(config: object): Promise<RunResult> {
-  const { stdout } = await run(process.execPath, [script, JSON.stringify(config)], { encoding: 'utf8' });
+  const { stdout } = await run(process.execPath, [script, JSON.stringify(config)], {
+    encoding: 'utf8',
+    env: childEnv,
+  });
   return JSON.parse(stdout) as RunResult;
 }
 
@@ -24,8 +41,8 @@ const servers: TestServer[] = [];
 const stores: Record<string, object> = {};
 
 beforeAll(async () => {
-  const redisUrl = process.env.BCC_TEST_REDIS_URL;
-  if (redisUrl) stores.redis = { cache: 'redis', url: redisUrl };
+  const externalRedis = process.env.BCC_TEST_REDIS_URL;
+  if (externalRedis) stores.redis = { cache: 'redis', url: externalRedis };
   else {
     const redis = await startRedis();
     servers.push(redis);
@@ -38,7 +55,20 @@ beforeAll(async () => {
     servers.push(memcached);
     stores.memcached = { cache: 'memcached', servers: `${memcached.host}:${memcached.port}` };
   }
-}, 30_000);
+  // A tiered cache (memory in front of Redis) and S3, both through createBytecodeCache URLs.
+  const redisUrl = (stores.redis as { url: string }).url;
+  stores.tiered = { cache: 'url', url: `memory:,${redisUrl}?prefix=bcc-nunjucks-tiered/${process.pid}/` };
+  let s3Endpoint = process.env.BCC_TEST_S3_ENDPOINT;
+  if (!s3Endpoint) {
+    const s3 = await startS3rver();
+    servers.push(s3);
+    s3Endpoint = s3.url;
+  }
+  stores.s3 = {
+    cache: 'url',
+    url: `s3://${TEST_S3_BUCKET}/bcc-nunjucks/${process.pid}/?endpoint=${encodeURIComponent(s3Endpoint)}&forcePathStyle=true&region=us-east-1`,
+  };
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop()));
@@ -48,6 +78,8 @@ describe.each([
   ['redis', 'async', false],
   ['redis', 'sync', true],
   ['memcached', 'async', false],
+  ['tiered', 'async', false],
+  ['s3', 'async', false],
 ])('fresh processes through %s, %s API (preload: %s)', (store, api, preload) => {
   const prefix = `bcc-nunjucks-test/${process.pid}/${store}-${api}/`;
   let plain: RunResult;
