@@ -498,12 +498,12 @@ function sectionKinds(g, page) {
   ];
 }
 
-function page(index) {
+function page(index, large) {
   const g = generator(1000 + index);
   const layout = index % 3 === 0 ? 'landing' : index % 3 === 1 ? 'two-column' : 'base';
   const kinds = sectionKinds(g, index);
-  // About half the pages are long (100-200+ lines), the rest medium.
-  const sections = index % 2 === 0 ? g.int(7, 12) : g.int(3, 5);
+  // About half the pages are long (100-200+ lines), the rest medium; `large`: every page long.
+  const sections = index % 2 === 0 || large ? g.int(7, 12) : g.int(3, 5);
   const body = [];
   for (let i = 0; i < sections; i++) body.push(...g.pick(kinds)());
   const indent = (lines) => lines.map((line) => `  ${line}`);
@@ -551,8 +551,8 @@ function page(index) {
   return `${lines.join('\n')}\n`;
 }
 
-/** Name → source of all 50 templates. */
-export function templates() {
+/** Name → source of all 50 templates; `large`: every page 100-200+ lines. */
+export function templates({ large = false } = {}) {
   const files = {
     'layouts/base.njk': BASE,
     'layouts/two-column.njk': TWO_COLUMN,
@@ -565,7 +565,8 @@ export function templates() {
     'partials/product-tile.njk': PRODUCT_TILE,
     'partials/comment.njk': COMMENT,
   };
-  for (let i = 1; i <= PAGE_COUNT; i++) files[`pages/page-${String(i).padStart(2, '0')}.njk`] = page(i);
+  for (let i = 1; i <= PAGE_COUNT; i++)
+    files[`pages/page-${String(i).padStart(2, '0')}.njk`] = page(i, large);
   return files;
 }
 
@@ -576,9 +577,9 @@ export const pageNames = Array.from(
 );
 
 /** Writes the templates into `dir` (emptied first). */
-export function writeTemplates(dir) {
+export function writeTemplates(dir, options) {
   rmSync(dir, { recursive: true, force: true });
-  for (const [name, source] of Object.entries(templates())) {
+  for (const [name, source] of Object.entries(templates(options))) {
     const file = join(dir, name);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, source);

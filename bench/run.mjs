@@ -166,6 +166,39 @@ for (let round = 0; round < RUNS; round++) {
     phaseRuns[mode.id].push(JSON.parse(out.trim().split('\n').pop()));
   }
 }
+// The same comparison with every page long (100-200 lines): how the gain grows with the
+// amount of template code per process.
+const largeDir = join(work, 'templates-large');
+const largePrecompiled = join(work, 'precompiled-large.cjs');
+const largeCache = join(work, 'fs-cache-large');
+writeTemplates(largeDir, { large: true });
+writePrecompiled(largeDir, largePrecompiled);
+freshDir(largeCache);
+const largeBase = { templates: largeDir, pages: pageNames };
+const LARGE_MODES = [
+  { id: 'none', label: 'no cache', child: 'none', config: largeBase },
+  {
+    id: 'precompiled',
+    label: 'precompiled',
+    child: 'precompiled',
+    config: { ...largeBase, precompiled: largePrecompiled },
+  },
+  { id: 'bcc-fs', label: 'bcc + fs, warm', child: 'bcc-fs', config: { ...largeBase, directory: largeCache } },
+];
+const largeReference = runOnce(LARGE_MODES[0]);
+for (const mode of LARGE_MODES.slice(1)) {
+  for (let i = 0; i < 2; i++) {
+    if (runOnce(mode).digest !== largeReference.digest)
+      throw new Error(`${mode.label} (long pages) rendered different output`);
+  }
+}
+const largeResults = Object.fromEntries(LARGE_MODES.map((mode) => [mode.id, []]));
+for (let round = 0; round < RUNS; round++) {
+  for (let k = 0; k < LARGE_MODES.length; k++) {
+    const mode = LARGE_MODES[(round + k) % LARGE_MODES.length];
+    largeResults[mode.id].push(runOnce(mode));
+  }
+}
 const loadAfter = loadavg()[0];
 process.stdout.write('\n');
 if (redis) await redis.stop();
@@ -218,6 +251,19 @@ const rows = summary.map((s) => [
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
 console.log(`\n${line(header)}\n${rows.map(line).join('\n')}`);
+
+const largeWall = Object.fromEntries(
+  LARGE_MODES.map((m) => [m.id, median(largeResults[m.id].map((r) => r.wall))]),
+);
+const largeRows = LARGE_MODES.map((m) => [
+  m.label,
+  fmt(largeWall[m.id]),
+  `${(largeWall.none / largeWall[m.id]).toFixed(2)}× faster`,
+  `${(largeWall[m.id] / largeWall.precompiled).toFixed(2)}×`,
+]);
+console.log(
+  `\nevery page long (wall ms, medians):\n${largeRows.map((r) => r.map((c, i) => c.padEnd(i === 0 ? 16 : 14)).join('')).join('\n')}`,
+);
 
 const phaseFields = ['start', 'nunjucks', 'setup', 'load', 'render'];
 const phaseRows = phaseModes.map((m) => [
@@ -296,6 +342,14 @@ ${summary
   )
   .join('\n')}
 ${redisNote ? `\n${redisNote}\n` : ''}
+## With every page long
+
+The same ${RUNS} interleaved runs with all 40 pages 100–200 lines long (${Object.values(templates({ large: true })).reduce((a, t) => a + t.split('\n').length, 0)} lines of templates instead of ${lines.reduce((a, b) => a + b, 0)}):
+
+| mode | wall ms (median) | vs no cache | wall vs precompiled |
+|---|---:|---:|---:|
+${largeRows.map((r) => `| ${r.join(' | ')} |`).join('\n')}
+
 ## Where the time goes
 
 The same work split into phases (\`bench/children/phases.mjs\`: templates loaded with
