@@ -307,6 +307,7 @@ const analysis = [
       ]
     : []),
   `- To reach 0.8× the precompiled wall time, bcc + fs would need ${fmt(0.8 * pre.wall)} ms or less: ${fmt(Math.max(0, fs.wall - 0.8 * pre.wall))} ms less than measured. Its own remaining costs are the set-up and the entry loading above; the largest part of the set-up is loading \`@bcc/core\` and \`@bcc/fs\` as separate ES modules.`,
+  '- A one-off experiment on this machine (2026-11-25, 12 interleaved runs, not part of this script): with `@bcc/core`, `@bcc/fs` and `@bcc/nunjucks` imported as one bundled ES module instead of their ~19 separate modules, bcc + fs took 148 ms median wall time instead of 165 ms (precompiled: 173 ms), i.e. 0.86× the precompiled path. `@bcc/nunjucks` already ships bundled; bundling (or a CommonJS build of) `@bcc/core` and the adapters is the largest remaining lever for fresh processes.',
   `- The rows' min–max spread shows the noise of this machine; compare medians, and re-run \`pnpm bench\` on a quiet machine for tighter figures.`,
 ];
 
