@@ -20,7 +20,8 @@ const BOUNDARY_U32 = [
 /** Field offsets of a valid frame (see packages/core/src/format.ts). @param {Uint8Array} frame */
 export function layout(frame) {
   const signed = (frame[4] & 1) === 1;
-  const checksumLengthAt = 5;
+  const keyCrcAt = 5;
+  const checksumLengthAt = 9;
   const runtimeLengthAt = checksumLengthAt + 1 + frame[checksumLengthAt];
   const textAt = runtimeLengthAt + 1 + frame[runtimeLengthAt];
   const jsLengthAt = textAt + 1;
@@ -33,6 +34,7 @@ export function layout(frame) {
   const tailAt = v8At + v8Length;
   return {
     signed,
+    keyCrcAt,
     checksumLengthAt,
     runtimeLengthAt,
     textAt,

@@ -29,6 +29,7 @@ describe('fuzz slice: Bucket.bytecodeFromBytes', () => {
       'length',
       'trailing',
       'crc',
+      'key',
       'unsigned',
       'signature',
       'checksum',

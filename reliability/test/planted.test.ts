@@ -94,7 +94,8 @@ for (const name of ['fs', 'redis', 'memcached', 's3']) {
         const bucket = await reader.getBucket(ENVIRONMENT, template, null, SOURCE);
         expect(bucket.code, template).toBeNull();
       }
-      expect(reader.stats.rejected).toMatchObject({ unsigned: 1, signature: 2 });
+      // The replayed entry fails the key check in its header before its HMAC is computed.
+      expect(reader.stats.rejected).toMatchObject({ unsigned: 1, signature: 1, key: 1 });
       expect(reader.stats.errors).toBe(0);
       const refused = errors.filter((e) => isBccError(e) && e.code === 'ERR_BCC_REJECTED_ENTRY');
       expect(refused).toHaveLength(3);

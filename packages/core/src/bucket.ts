@@ -113,7 +113,7 @@ export class Bucket {
     if (code === null) throw new TypeError(`cannot write an empty bucket (key ${this.key})`);
     this.#encoded ??= encodeFrame(
       { checksum: this.checksum, runtime: runtimeTag(), js: code.js, v8: code.v8 },
-      this.#secrets[0] ? { secret: this.#secrets[0], key: this.key } : undefined,
+      { key: this.key, secret: this.#secrets[0] },
     );
     return this.#encoded;
   }

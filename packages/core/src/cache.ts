@@ -26,6 +26,13 @@ export interface BytecodeCacheOptions {
   onError?: (error: Error, context: ErrorContext) => void;
 }
 
+// Rejections that point at someone writing to the store, not at bit rot or a changed template.
+const REPORTED_REJECTIONS: Partial<Record<string, string>> = {
+  unsigned: 'it is not signed; someone without the secret wrote to the store',
+  signature: 'its signature does not match; someone without the secret wrote to the store',
+  key: 'it was written for another key; the store holds an entry copied or written under the wrong name',
+};
+
 const debug = process.env.BCC_DEBUG ? (message: string) => process.stderr.write(`bcc: ${message}\n`) : null;
 
 /**
@@ -261,14 +268,18 @@ export abstract class BytecodeCache {
       this.stats.bytesRead += outcome.bytes;
       this.stats.rejected[outcome.reason] = (this.stats.rejected[outcome.reason] ?? 0) + 1;
       debug?.(`rejected ${bucket.key}: ${outcome.reason}`);
-      if (outcome.reason === 'unsigned' || outcome.reason === 'signature') {
+      const why = REPORTED_REJECTIONS[outcome.reason];
+      if (why) {
         this.report(
           new BccRejectedEntryError(
             bucket.key,
             outcome.reason,
-            `${this.backendName}: refused entry ${bucket.key} (${outcome.reason === 'unsigned' ? 'not signed' : 'signature does not match'}); someone without the secret wrote to the store`,
+            `${this.backendName}: refused entry ${bucket.key}: ${why}`,
           ),
-          { operation: 'load', key: bucket.key },
+          {
+            operation: 'load',
+            key: bucket.key,
+          },
         );
       }
     }

@@ -6,8 +6,9 @@
  * | 0      | 3    | magic `bcc` (0x62 0x63 0x63)                                   |
  * | 3      | 1    | format version ({@link FORMAT_VERSION})                        |
  * | 4      | 1    | flags: bit 0 set when an HMAC-SHA256 tag follows the payload   |
- * | 5      | 1    | C, length of the source checksum                               |
- * | 6      | C    | source checksum (ASCII)                                        |
+ * | 5      | 4    | CRC32 of the entry key the frame was written for               |
+ * | 9      | 1    | C, length of the source checksum                               |
+ * | 10     | C    | source checksum (ASCII)                                        |
  * |        | 1    | R, length of the runtime tag                                   |
  * |        | R    | runtime tag (ASCII): node version, arch, V8 cached-data tag    |
  * |        | 1    | text encoding of the JavaScript: 0 Latin-1, 1 UTF-16LE         |
@@ -79,6 +80,7 @@ export type RejectReason =
   | 'length'
   | 'trailing'
   | 'crc'
+  | 'key'
   | 'unsigned'
   | 'signature'
   | 'checksum';
@@ -100,17 +102,30 @@ function asciiBytes(value: string, field: string): Buffer {
   return bytes;
 }
 
+/** How a frame is bound to its entry. */
+export interface FrameBinding {
+  /**
+   * The entry key. Its CRC32 is in the header (and the key is under the HMAC), so a frame stored
+   * under another key (a store mix-up, a copy from another environment) is refused.
+   */
+  key: string;
+  /** Signs the frame with HMAC-SHA256 when given. */
+  secret?: Uint8Array | undefined;
+}
+
 /**
- * Encodes one entry. With `secret`, the frame is signed for `key`, so it cannot be replayed
- * under another key or made by anyone without the secret.
+ * Encodes one entry for `key`. With a `secret`, the frame is signed, so nobody without the
+ * secret can make one and it cannot be replayed under another key.
  */
-export function encodeFrame(contents: FrameContents, signing?: { secret: Uint8Array; key: string }): Buffer {
+export function encodeFrame(contents: FrameContents, binding: FrameBinding): Buffer {
+  const signing = binding.secret ? { secret: binding.secret, key: binding.key } : undefined;
   const checksum = asciiBytes(contents.checksum, 'checksum');
   const runtime = asciiBytes(contents.runtime, 'runtime tag');
   const text = NOT_LATIN1.test(contents.js) ? TEXT_UTF16LE : TEXT_LATIN1;
   const jsLength = text === TEXT_LATIN1 ? contents.js.length : contents.js.length * 2;
   const v8 = contents.v8 ?? new Uint8Array(0);
-  const bodyLength = 3 + 1 + 1 + 1 + checksum.length + 1 + runtime.length + 1 + 4 + jsLength + 4 + v8.length;
+  const bodyLength =
+    3 + 1 + 1 + 4 + 1 + checksum.length + 1 + runtime.length + 1 + 4 + jsLength + 4 + v8.length;
   const total = bodyLength + (signing ? HMAC_LENGTH : 0) + CRC_LENGTH;
   const out = Buffer.allocUnsafe(total);
   let at = 0;
@@ -118,6 +133,8 @@ export function encodeFrame(contents: FrameContents, signing?: { secret: Uint8Ar
   at += 3;
   out[at++] = FORMAT_VERSION;
   out[at++] = signing ? FLAG_SIGNED : 0;
+  out.writeUInt32LE(crc32(binding.key), at);
+  at += 4;
   out[at++] = checksum.length;
   out.set(checksum, at);
   at += checksum.length;
@@ -144,7 +161,7 @@ export function encodeFrame(contents: FrameContents, signing?: { secret: Uint8Ar
 export interface DecodeExpectations {
   /** The source checksum the caller needs; any other is a miss. */
   checksum: string;
-  /** The entry key, needed to verify signatures. */
+  /** The entry key the frame must have been written for (checked by the CRC and the HMAC). */
   key: string;
   /** Accepted secrets; when non-empty, unsigned or wrongly signed frames are refused. */
   secrets?: readonly Uint8Array[];
@@ -158,7 +175,7 @@ export interface DecodeExpectations {
  */
 export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): DecodeResult {
   const size = bytes.length;
-  if (size < 3 + 1 + 1 + 1 + 1 + 1 + 4 + 4 + CRC_LENGTH) return { ok: false, reason: 'short' };
+  if (size < 3 + 1 + 1 + 4 + 1 + 1 + 1 + 4 + 4 + CRC_LENGTH) return { ok: false, reason: 'short' };
   if (bytes[0] !== 0x62 || bytes[1] !== 0x63 || bytes[2] !== 0x63) return { ok: false, reason: 'magic' };
   if (bytes[3] !== FORMAT_VERSION) return { ok: false, reason: 'version' };
   const flags = bytes[4]!;
@@ -166,7 +183,7 @@ export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): Deco
   const view = new DataView(bytes.buffer, bytes.byteOffset, size);
   const tail = ((flags & FLAG_SIGNED) !== 0 ? HMAC_LENGTH : 0) + CRC_LENGTH;
   const end = size - tail;
-  let at = 5;
+  let at = 9;
   const checksumLength = bytes[at++]!;
   const checksumStart = at;
   at += checksumLength;
@@ -193,6 +210,7 @@ export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): Deco
   if (view.getUint32(size - CRC_LENGTH, true) !== crc32(bytes.subarray(0, size - CRC_LENGTH))) {
     return { ok: false, reason: 'crc' };
   }
+  if (view.getUint32(5, true) !== crc32(expect.key)) return { ok: false, reason: 'key' };
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, size);
   const secrets = expect.secrets;
   if (secrets && secrets.length > 0) {

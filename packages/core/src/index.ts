@@ -58,4 +58,5 @@ export {
   createBytecodeCacheFromEnv,
   createMemoryFromUrl,
   redactCacheUrl,
+  secretFromEnv,
 } from './url.js';

@@ -69,6 +69,8 @@ export interface CreateBytecodeCacheOptions extends BytecodeCacheOptions {
   importAdapter?: (packageName: string) => Promise<unknown>;
   /** Options of the tiered cache made for a list of URLs. */
   concurrency?: number;
+  /** Where `BCC_SECRET` is read when `secret` is not given. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -85,6 +87,9 @@ export interface CreateBytecodeCacheOptions extends BytecodeCacheOptions {
  * `memcached://host1:11211,host2:11211` (`?prefix=&ttl=`), `s3://bucket/prefix`
  * (`?region=&endpoint=&forcePathStyle=`). See docs/configuration.md.
  *
+ * Without `options.secret`, the secret comes from `BCC_SECRET` (and `BCC_SECRET_PREVIOUS`, still
+ * accepted while keys rotate); never from the URL.
+ *
  * Throws `BccConfigError` naming the bad part for a malformed URL, an unknown scheme or a bad
  * parameter, and `BccAdapterNotInstalledError` (`install @bcc/redis`) for a missing adapter.
  * Passwords never appear in messages.
@@ -93,7 +98,9 @@ export async function createBytecodeCache(
   spec: CacheSpec,
   options: CreateBytecodeCacheOptions = {},
 ): Promise<BytecodeCache> {
-  const { schemes: extraSchemes, importAdapter, concurrency, ...cacheOptions } = options;
+  const { schemes: extraSchemes, importAdapter, concurrency, env = process.env, ...given } = options;
+  const envSecret = given.secret === undefined ? secretFromEnv(env) : undefined;
+  const cacheOptions = envSecret ? { ...given, secret: envSecret } : given;
   const schemes = schemeTable(extraSchemes);
   const entries = splitSpec(spec, schemes);
   if (entries.length === 0)
@@ -112,6 +119,23 @@ export async function createBytecodeCache(
     made,
     concurrency === undefined ? cacheOptions : { ...cacheOptions, concurrency },
   );
+}
+
+/**
+ * The signing secrets an environment names: `BCC_SECRET` signs and verifies; `BCC_SECRET_PREVIOUS`
+ * only verifies, so entries signed before a key rotation stay valid until they are rewritten.
+ */
+export function secretFromEnv(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const current = env.BCC_SECRET?.trim();
+  const previous = env.BCC_SECRET_PREVIOUS?.trim();
+  if (!current) {
+    if (previous)
+      throw new BccConfigError(
+        'BCC_SECRET_PREVIOUS is set but BCC_SECRET is not: set BCC_SECRET to the new secret',
+      );
+    return undefined;
+  }
+  return previous ? [current, previous] : [current];
 }
 
 /** Options of {@link createBytecodeCacheFromEnv}. */
@@ -144,9 +168,8 @@ export async function createBytecodeCacheFromEnv(
       `${variable} is not set: set it to the cache URLs, fastest first (e.g. ${variable}="memory:,file:"), or pass a fallback`,
     );
   }
-  const secret = rest.secret ?? (env.BCC_SECRET ? env.BCC_SECRET : undefined);
   try {
-    return await createBytecodeCache(spec, secret === undefined ? rest : { ...rest, secret });
+    return await createBytecodeCache(spec, { ...rest, env });
   } catch (error) {
     if (value && isBccError(error) && error.code === 'ERR_BCC_CONFIG') {
       // V8 formats `stack` lazily from the message: read it before changing the message.

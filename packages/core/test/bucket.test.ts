@@ -132,6 +132,12 @@ describe('Bucket refuses bad entries without throwing', () => {
     expect(reason(load(bad))).toBe('version');
   });
 
+  it('a frame written for another key', () => {
+    const other = new Bucket(env, 'key-2', good.checksum);
+    expect(load(bytes, other).code).toBeNull();
+    expect(reason(other)).toBe('key');
+  });
+
   it('another source checksum', () => {
     const other = new Bucket(env, good.key, 'checksum-2');
     expect(load(bytes, other).code).toBeNull();
@@ -152,7 +158,7 @@ describe('Bucket refuses bad entries without throwing', () => {
 
   it('a length field past the end', () => {
     const bad = Buffer.from(bytes);
-    const jsLengthAt = 6 + good.checksum.length + 1 + runtimeTag().length + 1;
+    const jsLengthAt = 10 + good.checksum.length + 1 + runtimeTag().length + 1;
     bad.writeUInt32LE(0xfffffffe, jsLengthAt);
     expect(reason(load(bad))).toBe('length');
     const v8LengthAt = jsLengthAt + 4 + bytes.readUInt32LE(jsLengthAt);
@@ -186,12 +192,15 @@ describe('runtime tag', () => {
   });
 
   it('an entry made under another runtime keeps its JavaScript and drops its V8 cache', () => {
-    const frame = encodeFrame({
-      checksum: 'c',
-      runtime: 'node-v0.0.0-x64-v8-1',
-      js: 'js!',
-      v8: Uint8Array.of(1, 2, 3),
-    });
+    const frame = encodeFrame(
+      {
+        checksum: 'c',
+        runtime: 'node-v0.0.0-x64-v8-1',
+        js: 'js!',
+        v8: Uint8Array.of(1, 2, 3),
+      },
+      { key: 'k' },
+    );
     const bucket = new Bucket(env, 'k', 'c');
     bucket.bytecodeFromBytes(frame);
     expect(bucket.code).toEqual({ js: 'js!' });
@@ -222,6 +231,6 @@ describe('signed buckets', () => {
     expect(wrong.lastLoad).toMatchObject({ status: 'rejected', reason: 'signature' });
     const otherKey = new Bucket(env, 'key-2', signed.checksum, { secrets: secret });
     otherKey.bytecodeFromBytes(bytes);
-    expect(otherKey.lastLoad).toMatchObject({ status: 'rejected', reason: 'signature' });
+    expect(otherKey.lastLoad).toMatchObject({ status: 'rejected', reason: 'key' });
   });
 });

@@ -284,6 +284,36 @@ describe('createBytecodeCache: errors', () => {
   });
 });
 
+describe('secrets from the environment', () => {
+  it('createBytecodeCache signs with BCC_SECRET and still accepts BCC_SECRET_PREVIOUS', async () => {
+    const before = await createBytecodeCache('memory:', { env: { BCC_SECRET: 'old' } });
+    const old = before.createBucket(env, 'a', null, 'src');
+    old.code = { js: 'old' };
+    const rotated = await createBytecodeCache('memory:', {
+      env: { BCC_SECRET: 'new', BCC_SECRET_PREVIOUS: 'old' },
+    });
+    const accepted = rotated.createBucket(env, 'a', null, 'src');
+    accepted.bytecodeFromBytes(old.bytecodeToBytes());
+    expect(accepted.code?.js).toBe('old');
+    const unsigned = await createBytecodeCache('memory:', { env: {} });
+    const fresh = unsigned.createBucket(env, 'a', null, 'src');
+    fresh.code = { js: 'unsigned' };
+    const refused = rotated.createBucket(env, 'a', null, 'src');
+    refused.bytecodeFromBytes(fresh.bytecodeToBytes());
+    expect(refused.lastLoad).toMatchObject({ status: 'rejected', reason: 'unsigned' });
+    const onlyNew = await createBytecodeCache('memory:', { env: { BCC_SECRET: 'new' } });
+    const afterRotation = onlyNew.createBucket(env, 'a', null, 'src');
+    afterRotation.bytecodeFromBytes(old.bytecodeToBytes());
+    expect(afterRotation.lastLoad).toMatchObject({ status: 'rejected', reason: 'signature' });
+  });
+
+  it('BCC_SECRET_PREVIOUS without BCC_SECRET is a configuration error', async () => {
+    await expect(createBytecodeCache('memory:', { env: { BCC_SECRET_PREVIOUS: 'old' } })).rejects.toThrow(
+      /set BCC_SECRET to the new secret/,
+    );
+  });
+});
+
 describe('createBytecodeCacheFromEnv', () => {
   it('reads BCC_CACHE and BCC_SECRET', async () => {
     const cache = await createBytecodeCacheFromEnv({
