@@ -5,7 +5,11 @@ import { parseArgs } from 'node:util';
  * @param {Record<string, { default: string | boolean, type?: 'string' | 'boolean' }>} spec
  */
 export function scriptArgs(spec) {
+  // `pnpm fuzz -- --count 1e5` hands the script a literal `--` first; skip it.
+  const args = process.argv.slice(2);
+  if (args[0] === '--') args.shift();
   const { values } = parseArgs({
+    args,
     options: Object.fromEntries(
       Object.entries(spec).map(([name, s]) => [name, { type: s.type ?? 'string', default: s.default }]),
     ),
