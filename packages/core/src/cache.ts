@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Bucket, type BucketEnvironment } from './bucket.js';
 import { BccBackendError, BccRejectedEntryError, BccUnsupportedError, isBccError } from './errors.js';
 import { normalizeSecrets, type SecretInput } from './format.js';
@@ -111,14 +111,13 @@ export abstract class BytecodeCache {
    * environment out; bcc does not).
    */
   getCacheKey(name: string, filename?: string | null, fingerprint = ''): string {
-    return createHash('sha256')
-      .update(`${name.length}:${name}|${filename ?? ''}|${fingerprint}`, 'utf8')
-      .digest('hex');
+    // One-shot crypto.hash: half the cost of createHash() for inputs this small.
+    return hash('sha256', `${name.length}:${name}|${filename ?? ''}|${fingerprint}`, 'hex');
   }
 
   /** The checksum of the template source an entry must match. */
   getSourceChecksum(source: string): string {
-    return createHash('sha256').update(source, 'utf8').digest('hex');
+    return hash('sha256', source, 'hex');
   }
 
   /** Makes an empty bucket for a template without touching the store. */
