@@ -3,7 +3,6 @@ import {
   BccUnsupportedError,
   type BytecodeCache,
   isBytecodeCache,
-  type LoadedTemplate,
   loadTemplate,
   loadTemplateSync,
 } from '@bcc/core';
@@ -18,6 +17,7 @@ import type {
 } from './internals.js';
 import { rememberLoader, restoreLoader } from './originals.js';
 import { PreparedTemplates } from './prepared.js';
+import { type ReadyTemplate, readyTemplate } from './ready.js';
 import { sourceOf, templateOf } from './template-source.js';
 import type {
   NunjucksBytecodeCache,
@@ -90,10 +90,13 @@ export function useBytecodeCache(
     ((error: Error) =>
       process.emitWarning(`bcc: storing a V8 code cache failed: ${error.message}`, 'BccWarning'));
 
-  const persist = (loaded: LoadedTemplate<unknown>, deferred: boolean) => {
-    const start = deferred ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve();
+  const persist = (template: ReadyTemplate, deferred: boolean) => {
+    const store = template.persist;
+    if (!store) return;
+    // Dropping the closure lets the entry's bytes go once the write is done.
+    template.persist = null;
     // Sync caches: persistCodeCache runs its synchronous write before returning.
-    const first = deferred ? start.then(() => loaded.persistCodeCache()) : loaded.persistCodeCache();
+    const first = deferred ? new Promise<void>((resolve) => setImmediate(resolve)).then(store) : store();
     const write = first
       .then(() => {
         stats.codeCachesStored++;
@@ -108,7 +111,7 @@ export function useBytecodeCache(
   // only its first completion triggers the write. Sync caches write at once, before the render
   // returns, so even a process that renders once and exits leaves a complete entry; async caches
   // write after the current work so the first response is not held up.
-  const watchFirstRender = (props: TemplateProps, loaded: LoadedTemplate<unknown>): TemplateProps => {
+  const watchFirstRender = (props: TemplateProps, template: ReadyTemplate): TemplateProps => {
     const root = props.root;
     let done = false;
     const wrapped: RenderFunction = function (this: unknown, env, context, frame, runtime, cb) {
@@ -116,7 +119,7 @@ export function useBytecodeCache(
       return root.call(this, env, context, frame, runtime, (error, result) => {
         if (!error && !done) {
           done = true;
-          persist(loaded, mode === 'async');
+          persist(template, mode === 'async');
         }
         cb(error, result);
       });
@@ -125,20 +128,16 @@ export function useBytecodeCache(
   };
 
   /** Hands a loaded template to Nunjucks as precompiled code, as `PrecompiledLoader` does. */
-  const toCode = (
-    info: LoaderSourceInfo,
-    name: string,
-    loaded: LoadedTemplate<unknown>,
-  ): LoaderSourceInfo => {
-    if (!counted.has(loaded)) {
-      counted.add(loaded);
-      if (loaded.from === 'compiled') stats.compiled++;
-      else if (loaded.from === 'cache+v8' && loaded.codeCache === 'accepted') stats.cacheV8++;
+  const toCode = (info: LoaderSourceInfo, name: string, template: ReadyTemplate): LoaderSourceInfo => {
+    if (!counted.has(template)) {
+      counted.add(template);
+      if (template.from === 'compiled') stats.compiled++;
+      else if (template.from === 'cache+v8' && template.codeCache === 'accepted') stats.cacheV8++;
       else stats.cache++;
     }
-    options.onLoad?.({ name, path: info.path, from: loaded.from });
-    let props = templateProps(loaded.value);
-    if (wantCodeCache && loaded.needsCodeCache) props = watchFirstRender(props, loaded);
+    options.onLoad?.({ name, path: info.path, from: template.from });
+    let props = templateProps(template.value);
+    if (wantCodeCache && template.persist) props = watchFirstRender(props, template);
     return { ...info, src: { type: 'code', obj: props } };
   };
 
@@ -152,17 +151,21 @@ export function useBytecodeCache(
 
   const load = {
     scriptFilename: (info: LoaderSourceInfo, name: string) => info.path ?? name,
-    sync(info: LoaderSourceInfo, name: string, source: string): LoadedTemplate<unknown> {
-      return loadTemplateSync(cache, environment, templateOf(info, name, source), {
-        ...loadOptions,
-        scriptFilename: info.path ?? name,
-      });
+    sync(info: LoaderSourceInfo, name: string, source: string): ReadyTemplate {
+      return readyTemplate(
+        loadTemplateSync(cache, environment, templateOf(info, name, source), {
+          ...loadOptions,
+          scriptFilename: info.path ?? name,
+        }),
+      );
     },
-    async(info: LoaderSourceInfo, name: string, source: string): Promise<LoadedTemplate<unknown>> {
-      return loadTemplate(cache, environment, templateOf(info, name, source), {
-        ...loadOptions,
-        scriptFilename: info.path ?? name,
-      });
+    async async(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
+      return readyTemplate(
+        await loadTemplate(cache, environment, templateOf(info, name, source), {
+          ...loadOptions,
+          scriptFilename: info.path ?? name,
+        }),
+      );
     },
   };
 
@@ -170,7 +173,7 @@ export function useBytecodeCache(
     if (!info) return info;
     const source = sourceOf(info);
     if (source === null) return info;
-    let loaded: LoadedTemplate<unknown>;
+    let loaded: ReadyTemplate;
     try {
       loaded = load.sync(info, name, source);
     } catch (error) {

@@ -1,16 +1,12 @@
-import type { BytecodeCache, LoadedTemplate } from '@bcc/core';
-import { staticDependencies } from './dependencies.js';
+import type { BytecodeCache } from '@bcc/core';
 import { isCompileError, type NunjucksTemplateEnvironment } from './environment.js';
 import type { LoaderSourceInfo, NunjucksEnvironment } from './internals.js';
 import { originalGetSource } from './originals.js';
+import type { ReadyTemplate } from './ready.js';
 import { sourceOf, templateOf } from './template-source.js';
 
 /** Loads one template through the cache, asynchronously (core's `loadTemplate`). */
-export type LoadAsync = (
-  info: LoaderSourceInfo,
-  name: string,
-  source: string,
-) => Promise<LoadedTemplate<unknown>>;
+export type LoadAsync = (info: LoaderSourceInfo, name: string, source: string) => Promise<ReadyTemplate>;
 
 /**
  * Templates loaded ahead of Nunjucks asking for them, for asynchronous caches.
@@ -26,7 +22,7 @@ export type LoadAsync = (
 export class PreparedTemplates {
   // `loaded: null` records a template that does not compile, so Nunjucks gets its source (and
   // reports the error) synchronously too.
-  readonly #entries = new Map<string, { checksum: string; loaded: LoadedTemplate<unknown> | null }>();
+  readonly #entries = new Map<string, { checksum: string; loaded: ReadyTemplate | null }>();
   readonly #env: NunjucksEnvironment;
   readonly #cache: BytecodeCache;
   readonly #environment: NunjucksTemplateEnvironment;
@@ -50,16 +46,19 @@ export class PreparedTemplates {
   }
 
   /** The prepared template for exactly this source; `null`: it does not compile; `undefined`: not prepared. */
-  get(info: LoaderSourceInfo, name: string, source: string): LoadedTemplate<unknown> | null | undefined {
+  get(info: LoaderSourceInfo, name: string, source: string): ReadyTemplate | null | undefined {
     const entry = this.#entries.get(this.#keyOf(info, name, source));
     return entry && entry.checksum === this.#cache.getSourceChecksum(source) ? entry.loaded : undefined;
   }
 
   /** Loads a template through the cache and keeps it; rejects as the load does. */
-  async load(info: LoaderSourceInfo, name: string, source: string): Promise<LoadedTemplate<unknown>> {
+  async load(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
     try {
       const loaded = await this.#loadAsync(info, name, source);
-      this.#entries.set(loaded.bucket.key, { checksum: loaded.bucket.checksum, loaded });
+      this.#entries.set(this.#keyOf(info, name, source), {
+        checksum: this.#cache.getSourceChecksum(source),
+        loaded,
+      });
       return loaded;
     } catch (error) {
       if (isCompileError(error)) {
@@ -106,7 +105,7 @@ export class PreparedTemplates {
         const path = info.path ?? null;
         level.push(
           (loaded ? Promise.resolve(loaded) : this.load(info, resolved, source)).then(
-            (template) => this.prefetch(staticDependencies(template.bucket.code?.js ?? ''), path, seen),
+            (template) => this.prefetch(template.dependencies, path, seen),
             () => undefined,
           ),
         );

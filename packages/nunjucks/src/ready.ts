@@ -1,0 +1,37 @@
+import type { CodeCacheState, LoadedFrom, LoadedTemplate } from '@bcc/core';
+import { staticDependencies } from './dependencies.js';
+
+/**
+ * What bcc keeps of a loaded template: the function its code evaluates to and where it came
+ * from, not the bucket. On a hit, the entry's bytes (JavaScript, V8 code cache, the frame read
+ * from the store: ~50-100 KB a template) can be collected once the template is instantiated; an
+ * entry that still needs its V8 code cache keeps them only until that write.
+ */
+export interface ReadyTemplate {
+  /** The function the cached code evaluates to; calling it gives `{ root, b_* }`. */
+  readonly value: unknown;
+  readonly from: LoadedFrom;
+  readonly codeCache: CodeCacheState;
+  /** Template names the code loads by literal name (for prefetching). */
+  readonly dependencies: readonly string[];
+  /** Stores the entry again with a V8 code cache; `null` when it needs none, or once started. */
+  persist: (() => Promise<void>) | null;
+}
+
+const ready = new WeakMap<LoadedTemplate<unknown>, ReadyTemplate>();
+
+/** The one {@link ReadyTemplate} of a loaded template (concurrent loads share a LoadedTemplate). */
+export function readyTemplate(loaded: LoadedTemplate<unknown>): ReadyTemplate {
+  let template = ready.get(loaded);
+  if (!template) {
+    template = {
+      value: loaded.value,
+      from: loaded.from,
+      codeCache: loaded.codeCache,
+      dependencies: staticDependencies(loaded.bucket.code?.js ?? ''),
+      persist: loaded.needsCodeCache ? () => loaded.persistCodeCache() : null,
+    };
+    ready.set(loaded, template);
+  }
+  return template;
+}
