@@ -122,7 +122,7 @@ export class S3BytecodeCache extends BytecodeCache {
     }
     if (!body) return;
     try {
-      await bucket.loadBytecode(body);
+      await bucket.loadBytecode(idleBounded(body, this.#requestTimeout));
     } catch (error) {
       throw this.#describe(error, 'load', key);
     } finally {
@@ -264,6 +264,27 @@ export class S3BytecodeCache extends BytecodeCache {
       `s3 ${operation} of s3://${this.bucket}/${key} failed${status ? ` (HTTP ${status})` : ''}${hint}: ${name}: ${message}`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * The body's chunks, failing when none arrives for `ms`. The SDK's request timeout ends with the
+ * headers, so a server that stalls mid-body (s3rver does when an object is overwritten while it
+ * is read) would otherwise hold a load until the whole-operation deadline.
+ */
+async function* idleBounded(body: Readable, ms: number): AsyncGenerator<Uint8Array> {
+  const timer = setTimeout(() => {
+    const error = new Error(`the response body stalled for ${ms} ms`);
+    error.name = 'TimeoutError';
+    body.destroy(error);
+  }, ms);
+  try {
+    for await (const chunk of body) {
+      timer.refresh();
+      yield chunk as Uint8Array;
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 

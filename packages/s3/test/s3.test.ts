@@ -171,6 +171,43 @@ describe('S3BytecodeCache', () => {
     expect(errors[0]?.message).toMatch(/bucket "no-such-bucket-here" does not exist/);
   });
 
+  it('a body that stalls after the headers: a miss after requestTimeout, not the whole-operation deadline', async () => {
+    // A loopback HTTP server that answers GetObject with headers and 10 of 1,000 promised bytes.
+    const sockets = new Set<Socket>();
+    const stalling = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('data', () => {
+        socket.write(
+          'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n',
+        );
+        socket.write(Buffer.from('bcc\x01\x00stall'));
+      });
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}`;
+    try {
+      const errors: Error[] = [];
+      const cache = new S3BytecodeCache({
+        bucket: 'stall',
+        clientConfig: { endpoint, credentials: { ...TEST_S3_CREDENTIALS }, maxAttempts: 1 },
+        requestTimeout: 200,
+        operationTimeout: 10_000,
+        onError: (e) => errors.push(e),
+      });
+      // Without the idle timer this load waits for operationTimeout (10 s), past this test's timeout.
+      expect((await load(cache, 'page.html')).code).toBeNull();
+      expect(errors).toHaveLength(1);
+      expect(String((errors[0]!.cause as Error | undefined)?.message ?? errors[0]!.message)).toMatch(
+        /stalled|time/i,
+      );
+      await cache.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => stalling.close(resolve));
+    }
+  }, 5_000);
+
   it('a server that accepts connections but never answers: a miss after the timeouts, reported', async () => {
     // A loopback TCP server that reads requests and never replies: a hung S3 endpoint.
     const sockets = new Set<Socket>();
