@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryBytecodeCache } from '@bcc/core';
+import { FileSystemBytecodeCache } from '@bcc/fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useBytecodeCache } from '../src/index.js';
-import { copyOfTemplates, type FixtureEnvironment, fixtures } from './helpers.js';
+import { copyOfTemplates, type FixtureEnvironment, fixtures, tempDir } from './helpers.js';
 
 const { context, syncPages } = fixtures;
 
@@ -115,6 +116,31 @@ describe('useBytecodeCache with the synchronous API', () => {
     const lookup = cache.getBucketSync(handle.environment, path, path, readFileSync(path, 'utf8'));
     expect(lookup.code).toBeNull();
     expect(cache.count).toBe(1);
+  });
+
+  it('with a secret, ignores entries someone without it wrote, and recompiles', () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const expected = fixtures.createEnvironment().render('pages/home.njk', context);
+    // Someone without the secret fills the shared directory.
+    const intruder = fixtures.createEnvironment();
+    useBytecodeCache(intruder, new FileSystemBytecodeCache({ directory: dir.dir }));
+    intruder.render('pages/home.njk', context);
+
+    const refused: Error[] = [];
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(
+      env,
+      new FileSystemBytecodeCache({
+        directory: dir.dir,
+        secret: 'a long random secret',
+        onError: (e) => refused.push(e),
+      }),
+    );
+    expect(env.render('pages/home.njk', context)).toBe(expected);
+    expect(handle.stats.compiled).toBe(7);
+    expect(refused.length).toBe(7);
+    expect(refused[0]!.message).toMatch(/not signed/);
   });
 
   it('dispose() puts the loaders back', () => {
