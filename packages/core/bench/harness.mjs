@@ -18,7 +18,7 @@ export function measure(fn, { ms = 400, batches = 15 } = {}) {
   return samples[Math.floor(samples.length / 2)];
 }
 
-export const fmt = (us) => (us < 10 ? us.toFixed(2) : us.toFixed(1)).padStart(8) + ' µs';
+export const fmt = (us) => `${(us < 10 ? us.toFixed(2) : us.toFixed(1)).padStart(8)} µs`;
 
 export function table(title, rows) {
   console.log(`\n${title}`);
