@@ -90,6 +90,14 @@ const MODES = [
   },
 ];
 
+// Children run without settings that make every Node process start slower and have nothing to
+// do with templates: NODE_EXTRA_CA_CERTS (a CA bundle parsed at start-up: +33 ms per process on
+// the machine these figures come from) and NODE_OPTIONS (preloads, flags that change V8's
+// code-cache tag).
+const childEnv = { ...process.env };
+delete childEnv.NODE_EXTRA_CA_CERTS;
+delete childEnv.NODE_OPTIONS;
+
 /** One fresh process; wall time measured from spawn to exit. */
 function runOnce(mode) {
   mode.before?.();
@@ -99,6 +107,7 @@ function runOnce(mode) {
     [join(here, 'children', `${mode.child}.mjs`), JSON.stringify(mode.config)],
     {
       encoding: 'utf8',
+      env: childEnv,
     },
   );
   const wall = Number(process.hrtime.bigint() - started) / 1e6;
@@ -161,6 +170,7 @@ for (let round = 0; round < RUNS; round++) {
       [join(here, 'children', 'phases.mjs'), JSON.stringify(phaseConfig)],
       {
         encoding: 'utf8',
+        env: childEnv,
       },
     );
     phaseRuns[mode.id].push(JSON.parse(out.trim().split('\n').pop()));
@@ -315,7 +325,7 @@ const analysis = [
     : []),
   `- A bound on any cache for this workload: a process that only starts Node, imports Nunjucks and renders already-compiled templates (bcc's render phase), plus the process exit, takes about ${fmt(floorMs)} ms, so no cache can make it more than ~${(none.wall / floorMs).toFixed(1)}× faster than no cache here; the 3× target needs a workload where compiling costs more, relative to start-up and rendering, than it does here.`,
   `- To reach 0.8× the precompiled wall time, bcc + fs would need ${fmt(0.8 * pre.wall)} ms or less: ${fmt(Math.max(0, fs.wall - 0.8 * pre.wall))} ms less than measured. Its own remaining costs are the set-up and the entry loading above; the largest part of the set-up is loading \`@bcc/core\` and \`@bcc/fs\` as separate ES modules.`,
-  '- A one-off experiment on this machine (2026-11-25, 12 interleaved runs, not part of this script): with `@bcc/core`, `@bcc/fs` and `@bcc/nunjucks` imported as one bundled ES module instead of their ~19 separate modules, bcc + fs took 148 ms median wall time instead of 165 ms (precompiled: 173 ms), i.e. 0.86× the precompiled path. `@bcc/nunjucks` already ships bundled; bundling (or a CommonJS build of) `@bcc/core` and the adapters is the largest remaining lever for fresh processes.',
+  '- A one-off experiment on this machine (2026-11-25, 15 interleaved runs, same environment as above, not part of this script): with `@bcc/core`, `@bcc/fs` and `@bcc/nunjucks` imported as one bundled ES module instead of their ~19 separate modules, bcc + fs took 117 ms median wall time instead of 132 ms (precompiled: 132 ms), i.e. 0.89× the precompiled path. `@bcc/nunjucks` already ships bundled; bundling (or a CommonJS build of) `@bcc/core` and the adapters is the largest remaining lever for fresh processes.',
   `- The rows' min–max spread shows the noise of this machine; compare medians, and re-run \`pnpm bench\` on a quiet machine for tighter figures.`,
 ];
 
@@ -338,7 +348,8 @@ and \`caller()\`, includes, loops, conditionals and filters; generated determini
 \`bench/generate.mjs\`). Output is ${reference.bytes} characters per run, checked to be identical in every mode.
 
 **Wall time** is from spawning the process to its exit, as a forked worker or a cold start sees
-it. *ready* is the time from process start until the environment is set up (imports included);
+it. Children run with \`NODE_EXTRA_CA_CERTS\` and \`NODE_OPTIONS\` unset, so the machine's
+settings add nothing to every process. *ready* is the time from process start until the environment is set up (imports included);
 *load+render* is the rest until the last page is rendered. ${RUNS} runs per mode, interleaved
 round by round; medians.
 
