@@ -1,3 +1,4 @@
+export { benchCode, compare, fmt, perOp, startDelayProxy } from './bench.js';
 export { type MemcachedOptions, startMemcached } from './memcached.js';
 export { freePort, type TestServer, tempDir } from './process.js';
 export { startRedis, startRedisCluster, type TestRedisCluster } from './redis.js';

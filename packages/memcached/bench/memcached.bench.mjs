@@ -5,9 +5,8 @@
 //     calls (target >= 10x faster).
 // Runs against dist: build first (the package's bench script does).
 import { Bucket } from '@bcc/core';
-import { startMemcached } from '@bcc/test-servers';
+import { benchCode as code, compare, fmt, startDelayProxy, startMemcached } from '@bcc/test-servers';
 import { MemcachedBytecodeCache } from '../dist/index.js';
-import { code, compare, fmt, startDelayProxy } from './harness.mjs';
 
 const server = process.env.BCC_TEST_MEMCACHED ? null : await startMemcached();
 const servers = process.env.BCC_TEST_MEMCACHED?.split(',')[0] ?? server.url;

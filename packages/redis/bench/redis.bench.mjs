@@ -6,10 +6,16 @@
 // Runs against dist: build first (the package's bench script does).
 
 import { Bucket } from '@bcc/core';
-import { startRedis, startRedisCluster } from '@bcc/test-servers';
+import {
+  benchCode as code,
+  compare,
+  fmt,
+  startDelayProxy,
+  startRedis,
+  startRedisCluster,
+} from '@bcc/test-servers';
 import { Cluster, Redis } from 'ioredis';
 import { RedisBytecodeCache } from '../dist/index.js';
-import { code, compare, fmt, startDelayProxy } from './harness.mjs';
 
 const server = process.env.BCC_TEST_REDIS_URL ? null : await startRedis();
 const url = process.env.BCC_TEST_REDIS_URL ?? server.url;
