@@ -1,4 +1,4 @@
-import { ask, freePort, ServerProcess, type TestServer, tempDir, waitUntil } from './process.js';
+import { ask, freePort, runServer, ServerProcess, type TestServer, tempDir } from './process.js';
 
 /** Options of {@link startMemcached}. */
 export interface MemcachedOptions {
@@ -15,24 +15,7 @@ export async function startMemcached(options: MemcachedOptions = {}): Promise<Te
   // memcached refuses to run as root unless told which user to become.
   if (process.getuid?.() === 0) args.push('-u', 'root');
   const server = new ServerProcess('memcached', 'memcached', args, dir.path);
-  const start = async () => {
-    server.start();
-    await waitUntil(
-      `memcached on port ${port}`,
-      () => ask(port, 'version\r\n', (r) => r.includes('\r\n')),
-      () => server.output,
-    );
-  };
-  await start();
-  return {
-    url: `127.0.0.1:${port}`,
-    host: '127.0.0.1',
-    port,
-    kill: () => server.kill(),
-    start,
-    stop: async () => {
-      await server.kill();
-      dir.remove();
-    },
-  };
+  return runServer(server, dir, port, `127.0.0.1:${port}`, () =>
+    ask(port, 'version\r\n', (r) => r.includes('\r\n')),
+  );
 }

@@ -132,3 +132,32 @@ export interface TestServer {
   /** Kills it and removes its data. */
   stop(): Promise<void>;
 }
+
+/**
+ * Starts `server`, waits until `probe` answers, and returns its handle. The three servers differ
+ * only in their command line, their probe and their URL.
+ */
+export async function runServer(
+  server: ServerProcess,
+  dir: { remove(): void },
+  port: number,
+  url: string,
+  probe: () => Promise<unknown>,
+): Promise<TestServer> {
+  const start = async () => {
+    server.start();
+    await waitUntil(`${server.name} on port ${port}`, probe, () => server.output);
+  };
+  await start();
+  return {
+    url,
+    host: '127.0.0.1',
+    port,
+    kill: () => server.kill(),
+    start,
+    stop: async () => {
+      await server.kill();
+      dir.remove();
+    },
+  };
+}

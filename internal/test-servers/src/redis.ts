@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { ask, freePort, ServerProcess, type TestServer, tempDir, waitUntil } from './process.js';
+import { ask, freePort, runServer, ServerProcess, type TestServer, tempDir, waitUntil } from './process.js';
 
 const run = promisify(execFile);
 
@@ -29,23 +29,8 @@ const ping = (port: number) => () =>
 export async function startRedis(): Promise<TestServer> {
   const port = await freePort();
   const dir = tempDir('bcc-redis-');
-  const server = new ServerProcess('redis', 'redis-server', redisArgs(port), dir.path);
-  const start = async () => {
-    server.start();
-    await waitUntil(`redis-server on port ${port}`, ping(port), () => server.output);
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    host: '127.0.0.1',
-    port,
-    kill: () => server.kill(),
-    start,
-    stop: async () => {
-      await server.kill();
-      dir.remove();
-    },
-  };
+  const server = new ServerProcess('redis-server', 'redis-server', redisArgs(port), dir.path);
+  return runServer(server, dir, port, `redis://127.0.0.1:${port}`, ping(port));
 }
 
 /** A running Redis Cluster of three masters. */

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { ask, freePort, ServerProcess, type TestServer, tempDir, waitUntil } from './process.js';
+import { ask, freePort, runServer, ServerProcess, type TestServer, tempDir } from './process.js';
 
 /** The bucket every test S3 server is started with. */
 export const TEST_S3_BUCKET = 'bcc-test';
@@ -34,30 +34,11 @@ export async function startS3rver(): Promise<TestServer> {
     ],
     dir.path,
   );
-  const start = async () => {
-    server.start();
-    await waitUntil(
-      `s3rver on port ${port}`,
-      () =>
-        ask(port, `GET /${TEST_S3_BUCKET} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, (r) =>
-          r.includes('\r\n\r\n'),
-        ).then((r) => {
-          if (!r.startsWith('HTTP/1.1 200') && !r.startsWith('HTTP/1.1 403'))
-            throw new Error(r.split('\r\n')[0]);
-        }),
-      () => server.output,
-    );
-  };
-  await start();
-  return {
-    url: `http://127.0.0.1:${port}`,
-    host: '127.0.0.1',
-    port,
-    kill: () => server.kill(),
-    start,
-    stop: async () => {
-      await server.kill();
-      dir.remove();
-    },
-  };
+  const bucketListed = () =>
+    ask(port, `GET /${TEST_S3_BUCKET} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, (r) =>
+      r.includes('\r\n\r\n'),
+    ).then((r) => {
+      if (!r.startsWith('HTTP/1.1 200') && !r.startsWith('HTTP/1.1 403')) throw new Error(r.split('\r\n')[0]);
+    });
+  return runServer(server, dir, port, `http://127.0.0.1:${port}`, bucketListed);
 }
