@@ -4,32 +4,7 @@
  * `keyFor` or `objectKey`).
  */
 import { writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
-
-/** Sends `request` and resolves with the reply once `done(reply)` holds. */
-function exchange(host, port, request, done) {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let reply = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no reply from ${host}:${port}`));
-    }, 5000);
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      if (done(reply)) {
-        clearTimeout(timer);
-        socket.destroy();
-        resolve(reply);
-      }
-    });
-    socket.connect(port, host, () => socket.write(request));
-  });
-}
+import { ask } from '@bcc/test-servers';
 
 /** A file at the entry's path. */
 export function plantFile(path, bytes) {
@@ -47,7 +22,7 @@ export async function plantRedis(url, key, bytes) {
     Buffer.from(bytes),
     Buffer.from('\r\n'),
   ]);
-  const reply = await exchange(hostname, Number(port), request, (r) => r.includes('\r\n'));
+  const reply = await ask(Number(port), request, (r) => r.includes('\r\n'), 5000, hostname);
   if (!reply.startsWith('+OK')) throw new Error(`redis SET: ${reply.trim()}`);
 }
 
@@ -59,7 +34,7 @@ export async function plantMemcached(address, key, bytes) {
     Buffer.from(bytes),
     Buffer.from('\r\n'),
   ]);
-  const reply = await exchange(host, Number(port), request, (r) => r.includes('\r\n'));
+  const reply = await ask(Number(port), request, (r) => r.includes('\r\n'), 5000, host);
   if (!reply.startsWith('STORED')) throw new Error(`memcached set: ${reply.trim()}`);
 }
 

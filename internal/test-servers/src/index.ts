@@ -1,5 +1,5 @@
 export { benchCode, compare, fmt, perOp, startDelayProxy } from './bench.js';
 export { type MemcachedOptions, startMemcached } from './memcached.js';
-export { freePort, type TestServer, tempDir } from './process.js';
+export { ask, freePort, type TestServer, tempDir } from './process.js';
 export { startRedis, startRedisCluster, type TestRedisCluster } from './redis.js';
 export { startS3rver, TEST_S3_BUCKET, TEST_S3_CREDENTIALS } from './s3rver.js';

@@ -22,16 +22,17 @@ export function freePort(): Promise<number> {
 /** Sends `request` over TCP and resolves with the first reply that `done` accepts. */
 export function ask(
   port: number,
-  request: string,
+  request: string | Uint8Array,
   done: (reply: string) => boolean,
   timeoutMs = 500,
+  host = '127.0.0.1',
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
     let reply = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no answer on port ${port}`));
+      reject(new Error(`no answer from ${host}:${port}`));
     }, timeoutMs);
     socket.on('error', (error) => {
       clearTimeout(timer);
@@ -46,7 +47,7 @@ export function ask(
         resolve(reply);
       }
     });
-    socket.connect(port, '127.0.0.1', () => socket.write(request));
+    socket.connect(port, host, () => socket.write(request));
   });
 }
 
