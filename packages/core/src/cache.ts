@@ -1,12 +1,13 @@
 import { hash } from 'node:crypto';
 import { Bucket, type BucketEnvironment } from './bucket.js';
 import { BccBackendError, BccRejectedEntryError, BccUnsupportedError, isBccError } from './errors.js';
-import { normalizeSecrets, type SecretInput } from './format.js';
+import { normalizeSecrets, type RejectReason, type SecretInput } from './format.js';
 import { type CacheStats, emptyStats } from './stats.js';
 
 /** What was going on when a cache reported an error. */
 export interface ErrorContext {
-  operation: 'load' | 'dump' | 'clear' | 'loadMany';
+  /** `'background'`: work no caller waits for (a refresh, a write-back), reported only. */
+  operation: 'load' | 'dump' | 'clear' | 'loadMany' | 'background';
   key?: string;
 }
 
@@ -26,12 +27,18 @@ export interface BytecodeCacheOptions {
   onError?: (error: Error, context: ErrorContext) => void;
 }
 
-// Rejections that point at someone writing to the store, not at bit rot or a changed template.
-const REPORTED_REJECTIONS: Partial<Record<string, string>> = {
+// Rejections that point at someone writing to the store, not at bit rot or a changed template:
+// these are reported through onError as well as counted.
+const REPORTED_REJECTIONS: Partial<Record<RejectReason, string>> = {
   unsigned: 'it is not signed; someone without the secret wrote to the store',
   signature: 'its signature does not match; someone without the secret wrote to the store',
   key: 'it was written for another key; the store holds an entry copied or written under the wrong name',
 };
+
+/** Why a refused entry deserves a report, or `undefined` when counting it is enough. */
+export function rejectionWarning(reason: RejectReason): string | undefined {
+  return REPORTED_REJECTIONS[reason];
+}
 
 const debug = process.env.BCC_DEBUG ? (message: string) => process.stderr.write(`bcc: ${message}\n`) : null;
 
@@ -267,7 +274,7 @@ export abstract class BytecodeCache {
       this.stats.bytesRead += outcome.bytes;
       this.stats.rejected[outcome.reason] = (this.stats.rejected[outcome.reason] ?? 0) + 1;
       debug?.(`rejected ${bucket.key}: ${outcome.reason}`);
-      const why = REPORTED_REJECTIONS[outcome.reason];
+      const why = rejectionWarning(outcome.reason);
       if (why) {
         this.report(
           new BccRejectedEntryError(

@@ -1,5 +1,11 @@
 import { Bucket, type LoadOutcome } from './bucket.js';
-import { BytecodeCache, type BytecodeCacheOptions, type ErrorContext, isBytecodeCache } from './cache.js';
+import {
+  BytecodeCache,
+  type BytecodeCacheOptions,
+  type ErrorContext,
+  isBytecodeCache,
+  rejectionWarning,
+} from './cache.js';
 import { BccBackendError, BccConfigError, BccRejectedEntryError, isBccError } from './errors.js';
 
 /** Options of {@link TieredBytecodeCache}. */
@@ -283,12 +289,13 @@ export class TieredBytecodeCache extends BytecodeCache {
     if (outcome.status !== 'rejected') return;
     const { reason } = outcome;
     this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
-    if (reason === 'unsigned' || reason === 'signature') {
+    const why = rejectionWarning(reason);
+    if (why) {
       this.report(
         new BccRejectedEntryError(
           bucket.key,
           reason,
-          `${this.backendName}: refused entry ${bucket.key} in a faster tier (${reason === 'unsigned' ? 'not signed' : 'signature does not match'}); someone without the secret wrote to that store`,
+          `${this.backendName}: refused entry ${bucket.key} in a faster tier: ${why}`,
         ),
         { operation: 'load', key: bucket.key },
       );

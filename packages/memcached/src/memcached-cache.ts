@@ -332,11 +332,11 @@ export class MemcachedBytecodeCache extends BytecodeCache {
         this.report(
           new BccBackendError(
             'memcached',
-            'load',
+            'background',
             `memcached: could not refresh the namespace version (${error instanceof Error ? error.message : String(error)}); still using ${version}`,
             { cause: error },
           ),
-          { operation: 'load' },
+          { operation: 'background' },
         );
       });
     }
