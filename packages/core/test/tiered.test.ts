@@ -190,6 +190,22 @@ describe('TieredBytecodeCache', () => {
     expect(tiered.hitsByTier).toEqual([1, 1]);
   });
 
+  it('an entry copied under another key in a fast tier is refused and reported, and the slow tier serves', async () => {
+    const errors: Error[] = [];
+    const [fast, slow] = [new MapStore(), new MapStore()];
+    const tiered = new TieredBytecodeCache([fast, slow], { onError: (e) => errors.push(e) });
+    await put(tiered, 'page.html', 'src');
+    await put(tiered, 'other.html', 'src');
+    const page = tiered.createBucket(env, 'page.html', null, 'src');
+    const other = tiered.createBucket(env, 'other.html', null, 'src');
+    fast.entries.set(page.key, fast.entries.get(other.key)!);
+
+    const loaded = await tiered.getBucket(env, 'page.html', null, 'src');
+    expect(loaded.code?.js).toBe('(function(){ return "page.html"; })');
+    expect(tiered.stats.rejected.key).toBe(1);
+    expect(errors.map((e) => (e as { reason?: string }).reason)).toEqual(['key']);
+  });
+
   it('a stale entry in a fast tier (source changed) is replaced by the slow tier’s current one', async () => {
     const [fast, slow] = [new MemoryBytecodeCache(), new MapStore()];
     const tiered = new TieredBytecodeCache([fast, slow]);
