@@ -1,7 +1,6 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { type BccBackendError, isBccError } from '@bcc/core';
 import { startMemcached, type TestServer } from '@bcc/test-servers';
-import { makeCode, testEnvironment } from '@bcc/testkit';
+import { hitsResume, makeCode, runFaultSuite, settles, testEnvironment } from '@bcc/testkit';
 import memjs from 'memjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemcachedBytecodeCache } from '../src/index.js';
@@ -34,19 +33,6 @@ async function ensureRunning(server: TestServer) {
   running.set(server, true);
 }
 
-/** Fails when `promise` has not settled after `ms`: a hang detector, not a speed check. */
-async function settles<T>(promise: Promise<T>, ms = 3000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function make(options: ConstructorParameters<typeof MemcachedBytecodeCache>[0]) {
   const cache = new MemcachedBytecodeCache(options);
   caches.push(cache);
@@ -61,73 +47,19 @@ async function write(cache: MemcachedBytecodeCache, name: string) {
   await cache.setBucket(bucket);
 }
 
-async function hitsResume(cache: MemcachedBytecodeCache, name: string, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    // With ignoreErrors: false the calls reject until the server answers again.
-    const hit = await write(cache, name)
-      .then(() => load(cache, name))
-      .then(
-        (b) => b.code !== null,
-        () => false,
-      );
-    if (hit) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
-describe('memcached killed mid-run', () => {
-  it('turns loads into misses and writes into skipped writes, then hits resume once it is back', async () => {
-    await ensureRunning(first);
-    const errors: Error[] = [];
-    const cache = make({ servers: first.url, prefix: 'kill/', onError: (e) => errors.push(e) });
-    await write(cache, 'page.html');
-    expect((await load(cache, 'page.html')).code).not.toBeNull();
-
-    const traffic = Array.from({ length: 40 }, (_, i) =>
-      i % 2 ? load(cache, `t${i % 5}.html`).then(() => undefined) : write(cache, `t${i % 5}.html`),
-    );
-    await kill(first);
-    await settles(Promise.all(traffic));
-
-    expect((await settles(load(cache, 'page.html'))).code).toBeNull();
-    await expect(settles(write(cache, 'page.html'))).resolves.toBeUndefined();
-    await settles(cache.loadBuckets([cache.createBucket(env, 'page.html', null, 'src')]));
-    expect(errors.length).toBeGreaterThanOrEqual(3);
-    expect(errors.every((e) => isBccError(e) && e.code === 'ERR_BCC_BACKEND')).toBe(true);
-    expect(cache.stats.writeFailures).toBeGreaterThanOrEqual(1);
-
-    await ensureRunning(first);
-    expect(await hitsResume(cache, 'page.html')).toBe(true);
-  });
-
-  it('rejects with a BccBackendError carrying the cause when ignoreErrors is false', async () => {
-    await ensureRunning(first);
-    const cache = make({ servers: first.url, prefix: 'strict/', ignoreErrors: false });
-    await write(cache, 'page.html');
-    await kill(first);
-    const error = await settles(
-      load(cache, 'page.html').then(
-        () => null,
-        (e: unknown) => e,
-      ),
-    );
-    expect(isBccError(error) && error.code).toBe('ERR_BCC_BACKEND');
-    expect((error as BccBackendError).backend).toBe('memcached');
-    expect((error as Error).cause).toBeInstanceOf(Error);
-    await expect(settles(write(cache, 'page.html'))).rejects.toMatchObject({
-      code: 'ERR_BCC_BACKEND',
-      operation: 'dump',
-    });
-    await expect(settles(cache.clear())).rejects.toMatchObject({
-      code: 'ERR_BCC_BACKEND',
-      operation: 'clear',
-    });
-    await ensureRunning(first);
-    expect(await hitsResume(cache, 'page.html')).toBe(true);
-  });
-});
+// The servers are started in beforeAll, so the suite gets a handle that looks `first` up when called.
+// A 3 s hang bound: the adapter's own timeouts are well under a second.
+runFaultSuite(
+  { describe, it, expect, beforeAll, afterAll },
+  {
+    name: 'memcached',
+    server: { kill: () => kill(first), start: () => ensureRunning(first) },
+    create: ({ namespace, options }) =>
+      make({ servers: first.url, prefix: `faults/${namespace}/`, ...options }),
+    backend: 'memcached',
+    hangTimeout: 3000,
+  },
+);
 
 describe('two memcached servers, one stopped mid-run', () => {
   it("misses only the stopped server's keys, without hanging, and hits again when it returns", async () => {
@@ -168,7 +100,7 @@ describe('two memcached servers, one stopped mid-run', () => {
 
     await ensureRunning(second);
     const back = [...onSecond][0]!;
-    expect(await hitsResume(cache, back)).toBe(true);
+    expect(await hitsResume(cache, back, { environment: env })).toBe(true);
   });
 });
 
@@ -184,14 +116,14 @@ describe('a server that accepts connections and never answers', () => {
     const silentErrors: Error[] = [];
     const cache = make({ servers: `127.0.0.1:${port}`, timeout: 300, onError: (e) => silentErrors.push(e) });
     try {
-      expect((await settles(cache.getBucket(env, 'page.html', null, 'src'))).code).toBeNull();
+      expect((await settles(cache.getBucket(env, 'page.html', null, 'src'), 3000)).code).toBeNull();
       const bucket = cache.createBucket(env, 'page.html', null, 'src');
       bucket.code = makeCode('page');
-      await expect(settles(cache.setBucket(bucket))).resolves.toBeUndefined();
-      await settles(cache.loadBuckets([cache.createBucket(env, 'page.html', null, 'src')]));
+      await expect(settles(cache.setBucket(bucket), 3000)).resolves.toBeUndefined();
+      await settles(cache.loadBuckets([cache.createBucket(env, 'page.html', null, 'src')]), 3000);
       expect(silentErrors.length).toBeGreaterThanOrEqual(3);
     } finally {
-      await settles(cache.close()).catch(() => {});
+      await settles(cache.close(), 3000).catch(() => {});
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
     }

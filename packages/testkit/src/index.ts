@@ -1,5 +1,6 @@
 /**
- * The conformance suite every bcc adapter runs, ours and third parties'. It receives the test
+ * The conformance suite every bcc adapter runs, ours and third parties', and the fault suite for
+ * adapters of network stores (their server killed and started again). It receives the test
  * runner's functions and a factory, so it works with vitest (and any runner of the same shape):
  *
  * ```ts
@@ -14,6 +15,16 @@
  * ```
  */
 
+export { runFaultSuite } from './faults.js';
 export { makeCode, testEnvironment } from './fixtures.js';
 export { runConformanceSuite } from './suite.js';
-export type { ConformanceFeatures, ConformanceTarget, CreateContext, TestApi } from './types.js';
+export type {
+  ConformanceFeatures,
+  ConformanceTarget,
+  CreateContext,
+  FaultFeatures,
+  FaultServer,
+  FaultTarget,
+  TestApi,
+} from './types.js';
+export { hitsResume, settles } from './waits.js';

@@ -49,3 +49,46 @@ export interface ConformanceTarget {
   /** Per-test timeout in ms (default 20 s). */
   timeout?: number;
 }
+
+/** The real server behind an adapter under fault test. */
+export interface FaultServer {
+  /** Kills the server as a crash would (SIGKILL), keeping its address. */
+  kill(): Promise<void>;
+  /** Starts it again on the same address and resolves once it answers. */
+  start(): Promise<void>;
+}
+
+/** Switches for what differs between stores in the fault suite. */
+export interface FaultFeatures {
+  /** `clear()` rejects with a `BccBackendError` when the server is down and `ignoreErrors` is false. Default `true`. */
+  clear?: boolean;
+  /**
+   * The store keeps no connection state (HTTP): the very first call after `start()` must work,
+   * with no error reported. Default `false`: hits must come back within a bounded retry loop.
+   */
+  resumesAtOnce?: boolean;
+  /** Entries written before the kill are still there after `start()` (the server persists them). Default `false`. */
+  durable?: boolean;
+}
+
+/** An adapter under fault test: a cache factory and the real server it talks to. */
+export interface FaultTarget {
+  /** Shown in the test names. */
+  name: string;
+  /** The server the caches from `create` talk to; the suite kills and starts it. */
+  server: FaultServer;
+  /** Makes a fresh cache talking to `server` (same contract as {@link ConformanceTarget.create}). */
+  create(context: CreateContext): BytecodeCache | Promise<BytecodeCache>;
+  /** The `backend` the suite expects on every `BccBackendError` (default: the cache's `backendName`). */
+  backend?: string;
+  features?: FaultFeatures;
+  /**
+   * How long a call may stay pending before it counts as hung, in ms (default 5 s). A hang
+   * detector, not a speed check: set it well above your adapter's own timeouts.
+   */
+  hangTimeout?: number;
+  /** How long hits may take to come back after `start()`, in ms (default 10 s). */
+  resumeTimeout?: number;
+  /** Per-test timeout in ms (default 40 s). */
+  timeout?: number;
+}
