@@ -1,4 +1,4 @@
-export { benchCode, compare, fmt, perOp, startDelayProxy } from './bench.js';
+export { benchCode, compare, fmt, hitLatencyRow, perOp, startDelayProxy, warmUpRow } from './bench.js';
 export { type MemcachedOptions, startMemcached } from './memcached.js';
 export { ask, freePort, type TestServer, tempDir } from './process.js';
 export { startRedis, startRedisCluster, type TestRedisCluster } from './redis.js';

@@ -4,8 +4,7 @@
 //  2. warming 100 entries through loadBuckets (pipelined GETs) vs 100 sequential getBucket
 //     calls (target >= 10x faster).
 // Runs against dist: build first (the package's bench script does).
-import { Bucket } from '@bcc/core';
-import { benchCode as code, compare, fmt, startDelayProxy, startMemcached } from '@bcc/test-servers';
+import { compare, fmt, hitLatencyRow, startDelayProxy, startMemcached, warmUpRow } from '@bcc/test-servers';
 import { MemcachedBytecodeCache } from '../dist/index.js';
 
 const server = process.env.BCC_TEST_MEMCACHED ? null : await startMemcached();
@@ -25,69 +24,19 @@ console.log('  loadBytecode the adapter: GET + decode (namespace version cached)
 console.log('  getBucket    what a template engine calls: key and checksum hashing + loadBytecode');
 console.log('  entry     raw GET  GET+decode   loadBytecode     getBucket');
 for (const size of [2_000, 20_000, 85_000]) {
-  const name = `hit-${size}.html`;
-  const bucket = cache.createBucket(env, name, null, source);
-  bucket.code = code(size, size);
-  await cache.setBucket(bucket);
-  const key = await cache.keyFor(bucket.key);
-  const ops = 200;
-  const [direct, floor, load, full] = await compare(
-    [
-      async () => {
-        for (let i = 0; i < ops; i++) if (!(await raw.get(key)).value) throw new Error('expected a value');
-      },
-      async () => {
-        for (let i = 0; i < ops; i++) {
-          const b = new Bucket(env, bucket.key, bucket.checksum);
-          b.bytecodeFromBytes((await raw.get(key)).value);
-          if (!b.code) throw new Error('expected a hit');
-        }
-      },
-      async () => {
-        for (let i = 0; i < ops; i++) {
-          const b = new Bucket(env, bucket.key, bucket.checksum);
-          await cache.loadBytecode(b);
-          if (!b.code) throw new Error('expected a hit');
-        }
-      },
-      async () => {
-        for (let i = 0; i < ops; i++) {
-          if (!(await cache.getBucket(env, name, null, source)).code) throw new Error('expected a hit');
-        }
-      },
-    ],
-    { ops, rounds: 25 },
-  );
-  const cell = (t) => `${fmt(t)} ${`(${(t / direct).toFixed(2)}x)`.padEnd(8)}`;
-  console.log(`  ${`${size / 1000} KB`.padEnd(8)}${fmt(direct)}  ${cell(floor)}${cell(load)}${cell(full)}`);
+  await hitLatencyRow(cache, {
+    env,
+    source,
+    size,
+    storeKey: (k) => cache.keyFor(k),
+    rawGet: async (key) => (await raw.get(key)).value,
+  });
 }
 
 console.log('\nwarm-up of 100 entries, ms (median of rounds)');
 console.log('  entry      loadBuckets  sequential  speed-up');
 for (const size of [1_000, 20_000, 85_000]) {
-  const names = Array.from({ length: 100 }, (_, i) => `warm-${size}-${i}.html`);
-  for (const name of names) {
-    const bucket = cache.createBucket(env, name, null, source);
-    bucket.code = code(name, size);
-    await cache.setBucket(bucket);
-  }
-  const [batch, sequential] = await compare(
-    [
-      async () => {
-        const buckets = names.map((n) => cache.createBucket(env, n, null, source));
-        await cache.loadBuckets(buckets);
-        if (!buckets.every((b) => b.code)) throw new Error('expected hits');
-      },
-      async () => {
-        for (const n of names)
-          if (!(await cache.getBucket(env, n, null, source)).code) throw new Error('expected a hit');
-      },
-    ],
-    { ops: 1, rounds: 15 },
-  );
-  console.log(
-    `  ${`${size / 1000} KB`.padEnd(8)}${fmt(batch / 1000, 2).padStart(11)}${fmt(sequential / 1000, 2).padStart(12)}${fmt(sequential / batch, 1).padStart(9)}x`,
-  );
+  await warmUpRow(cache, { env, source, size, prefix: 'warm', rounds: 15, store: true });
 }
 
 // Loopback answers in 15-25 µs, so above the per-entry work (hashing, frame checks) dominates
@@ -101,24 +50,7 @@ const slow = new MemcachedBytecodeCache({
 console.log('\nwarm-up of 100 entries through a proxy adding 1 ms each way (a slow network), ms');
 console.log('  entry      loadBuckets  sequential  speed-up');
 for (const size of [1_000, 20_000]) {
-  const names = Array.from({ length: 100 }, (_, i) => `warm-${size}-${i}.html`);
-  const [batch, sequential] = await compare(
-    [
-      async () => {
-        const buckets = names.map((n) => slow.createBucket(env, n, null, source));
-        await slow.loadBuckets(buckets);
-        if (!buckets.every((b) => b.code)) throw new Error('expected hits');
-      },
-      async () => {
-        for (const n of names)
-          if (!(await slow.getBucket(env, n, null, source)).code) throw new Error('expected a hit');
-      },
-    ],
-    { ops: 1, rounds: 3 },
-  );
-  console.log(
-    `  ${`${size / 1000} KB`.padEnd(8)}${fmt(batch / 1000, 2).padStart(11)}${fmt(sequential / 1000, 2).padStart(12)}${fmt(sequential / batch, 1).padStart(9)}x`,
-  );
+  await warmUpRow(slow, { env, source, size, prefix: 'warm', rounds: 3, store: false });
 }
 await slow.close();
 await proxy.close();
