@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { type BccBackendError, type BytecodeCache, type BytecodeCacheOptions, isBccError } from '@bcc/core';
 import { makeCode, testEnvironment } from './fixtures.js';
 import type { FaultTarget, TestApi } from './types.js';
@@ -178,5 +179,36 @@ export function runFaultSuite(api: TestApi, target: FaultTarget): void {
         }),
       timeout,
     );
+
+    const createSilent = target.createSilent;
+    if (createSilent) {
+      it(
+        'a server that accepts connections and never answers: a miss and a skipped write, not a hang',
+        async () => {
+          const sockets = new Set<Socket>();
+          const silent = createServer((socket) => {
+            sockets.add(socket);
+            socket.on('error', () => {});
+          });
+          await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+          const address = silent.address();
+          const port = typeof address === 'object' && address ? address.port : 0;
+          const errors: Error[] = [];
+          const cache = await createSilent({ port, options: { onError: (e) => errors.push(e) } });
+          try {
+            expect((await settles(load(cache, 'page.html'), hang)).code).toBeNull();
+            await expect(settles(write(cache, 'page.html'), hang)).resolves.toBeUndefined();
+            await settles(cache.loadBuckets([cache.createBucket(env, 'page.html', null, 'src')]), hang);
+            expect(errors.length).toBeGreaterThanOrEqual(3);
+            expectBackendErrors(cache, errors);
+          } finally {
+            await settles(cache.close(), hang).catch(() => {});
+            for (const socket of sockets) socket.destroy();
+            await new Promise((resolve) => silent.close(resolve));
+          }
+        },
+        timeout,
+      );
+    }
   });
 }

@@ -81,6 +81,15 @@ export interface FaultTarget {
   create(context: CreateContext): BytecodeCache | Promise<BytecodeCache>;
   /** The `backend` the suite expects on every `BccBackendError` (default: the cache's `backendName`). */
   backend?: string;
+  /**
+   * Optional: makes a cache for a server at `127.0.0.1:port` that accepts connections and never
+   * answers (the suite runs that server). Its calls must end as a miss and a skipped write within
+   * the adapter's own timeout, never hang. Give it a short timeout (e.g. 300 ms).
+   */
+  createSilent?(context: {
+    port: number;
+    options: BytecodeCacheOptions;
+  }): BytecodeCache | Promise<BytecodeCache>;
   features?: FaultFeatures;
   /**
    * How long a call may stay pending before it counts as hung, in ms (default 5 s). A hang
