@@ -1,7 +1,8 @@
-import { chmodSync, lstatSync, mkdirSync, type Stats, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir as osTmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BccConfigError, BccInsecureDirectoryError } from '@bcc/core';
+import { BccConfigError } from '@bcc/core';
+import { checkDirectory, refuse } from './trust.js';
 
 /** Where the default directory is derived from; both are injectable for tests. */
 export interface DefaultDirOptions {
@@ -13,7 +14,7 @@ export interface DefaultDirOptions {
 
 const isPosix = process.platform !== 'win32' && typeof process.getuid === 'function';
 
-function currentUid(): number {
+export function currentUid(): number {
   return process.getuid!();
 }
 
@@ -28,16 +29,6 @@ export function defaultCacheDir(options: DefaultDirOptions = {}): string {
   return join(base, `_bcc-cache-${options.uid ?? currentUid()}`);
 }
 
-function refuse(path: string, problem: string, fix: string): BccInsecureDirectoryError {
-  return new BccInsecureDirectoryError(
-    path,
-    `Refusing to use the bytecode cache directory ${path}: ${problem}. Whoever can write the cache ` +
-      `directory can make this process run their code (Jinja2's CVE-2014-1402 and CVE-2014-0012 were ` +
-      `exactly this). ${fix}, or pass { directory: '/a/directory/only/you/can/write' } to ` +
-      `FileSystemBytecodeCache.`,
-  );
-}
-
 /**
  * Checks that `path` is safe as a private cache directory: a real directory (not a symbolic
  * link, which another user could point at a directory they control), owned by `uid`, with mode
@@ -45,37 +36,8 @@ function refuse(path: string, problem: string, fix: string): BccInsecureDirector
  * `BccInsecureDirectoryError` otherwise. Uses `lstat`, so a symlink is never followed.
  */
 export function checkCacheDir(path: string, options: { uid?: number } = {}): void {
-  const uid = options.uid ?? currentUid();
-  let stats: Stats;
-  try {
-    stats = lstatSync(path);
-  } catch (error) {
-    throw refuse(path, `it cannot be inspected (${(error as Error).message})`, 'Check the path');
-  }
-  if (stats.isSymbolicLink()) {
-    throw refuse(
-      path,
-      'it is a symbolic link, which another user may have planted to redirect the cache into a directory they control',
-      'Remove the link if you did not make it',
-    );
-  }
-  if (!stats.isDirectory()) {
-    throw refuse(path, 'it is not a directory', 'Remove the file if you did not make it');
-  }
-  if (stats.uid !== uid) {
-    throw refuse(
-      path,
-      `it belongs to uid ${stats.uid}, not to this process's uid ${uid}, so that user controls its entries`,
-      'Remove it if you do not trust that user',
-    );
-  }
-  const mode = stats.mode & 0o777;
-  if (mode !== 0o700) {
-    throw refuse(
-      path,
-      `its mode is 0${mode.toString(8)}, not 0700, so other users can read or write entries`,
-      `Run \`chmod 700 ${path}\` if it is yours`,
-    );
+  if (!checkDirectory(path, 'private', options.uid ?? currentUid())) {
+    throw refuse(path, 'it cannot be inspected (it does not exist)', 'Check the path');
   }
 }
 
@@ -114,14 +76,17 @@ export function ensurePrivateDir(path: string, options: { uid?: number } = {}): 
 
 /**
  * Creates a directory the user chose (recursively, mode 0700) if it does not exist, and checks
- * it is a directory. The user picked it, so ownership and group permissions are their call, but
- * a world-writable directory (such as `/tmp` itself) lets any local user plant entries, so it is
- * refused unless entries are signed (`secret`), which makes planted entries misses.
+ * it. Unsigned (`signed: false`), it must be trusted as this user's own: owned by this user
+ * (or root), writable by nobody else, and not reached through another user's symlink; any
+ * other directory lets someone else plant entries, so it is refused with
+ * `BccInsecureDirectoryError`. Signed, any directory will do: planted entries fail their
+ * signature and are misses.
  */
-export function ensureGivenDir(path: string, options: { signed: boolean }): string {
-  if (typeof path !== 'string' || path === '') {
+export function ensureGivenDir(path: string, options: { signed: boolean; uid?: number }): string {
+  if (typeof path !== 'string' || path.trim() === '') {
     throw new BccConfigError(`directory must be a non-empty path, got ${JSON.stringify(path)}`);
   }
+  if (path.includes('\0')) throw new BccConfigError('directory must not contain a NUL byte');
   const notADirectory = () =>
     new BccConfigError(`directory ${path} exists and is not a directory; pass a directory path`);
   try {
@@ -131,14 +96,8 @@ export function ensureGivenDir(path: string, options: { signed: boolean }): stri
     if (code === 'EEXIST' || code === 'ENOTDIR') throw notADirectory();
     throw error;
   }
-  const stats = statSync(path);
-  if (!stats.isDirectory()) throw notADirectory();
-  if (isPosix && (stats.mode & 0o002) !== 0 && !options.signed) {
-    throw refuse(
-      path,
-      'every local user can write it',
-      'Use a directory only you can write, or sign entries with the `secret` option',
-    );
-  }
+  if (!statSync(path).isDirectory()) throw notADirectory();
+  const uid = options.uid ?? (isPosix ? currentUid() : 0);
+  checkDirectory(path, options.signed ? 'signed' : 'owned', uid);
   return path;
 }

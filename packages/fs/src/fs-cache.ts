@@ -1,21 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
+import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 import { defaultCacheDir, ensureGivenDir, ensurePrivateDir } from './default-dir.js';
 import { EntryPattern } from './pattern.js';
 import { readEntrySync } from './read-entry.js';
+import { checkDirectory, type TrustRule } from './trust.js';
 
 /** Options of {@link FileSystemBytecodeCache}. */
 export interface FileSystemBytecodeCacheOptions extends BytecodeCacheOptions {
   /**
-   * Where entries live. Created (recursively, mode 0700) if missing. A world-writable directory
-   * is refused unless entries are signed with `secret`. Default: a private per-user directory,
-   * `<os.tmpdir()>/_bcc-cache-<uid>`, checked to be a real directory owned by this user with
-   * mode 0700 (else `BccInsecureDirectoryError`).
+   * Where entries live. Created (recursively, mode 0700) if missing. Without `secret` it must be
+   * yours: owned by you (or root), writable by nobody else, not reached through another user's
+   * symlink, else `BccInsecureDirectoryError`; with `secret` any directory will do (planted
+   * entries fail their signature). Default (also for `null`, `''` and blanks): a private
+   * per-user directory, `<os.tmpdir()>/_bcc-cache-<uid>`, a real directory owned by you with mode
+   * 0700. The rules hold on every read and write, not only here.
    */
-  directory?: string;
+  directory?: string | null;
   /**
    * File name of an entry, `%s` standing for its key; exactly one `%s`, no path separator.
    * Caches sharing a directory with different patterns do not see or clear each other's entries.
@@ -55,6 +58,7 @@ export class FileSystemBytecodeCache extends BytecodeCache {
   readonly pattern: string;
   readonly #names: EntryPattern;
   readonly #explicitDirectory: boolean;
+  readonly #trust: { rule: TrustRule; uid: number };
 
   /**
    * Throws `BccConfigError` for a bad pattern or directory and `BccInsecureDirectoryError` for a
@@ -67,8 +71,17 @@ export class FileSystemBytecodeCache extends BytecodeCache {
     const defaultKeys = this.getCacheKey === BytecodeCache.prototype.getCacheKey;
     this.#names = new EntryPattern(options.pattern ?? '__bcc_%s.cache', { defaultKeys });
     this.pattern = this.#names.pattern;
-    this.#explicitDirectory = options.directory !== undefined;
-    this.directory = options.directory ?? defaultCacheDir();
+    const given = options.directory;
+    if (given !== undefined && given !== null && typeof given !== 'string') {
+      throw new BccConfigError(`directory must be a path (a string), got ${typeof given}`);
+    }
+    // "No directory" in any spelling gets the default directory and its full checks.
+    this.#explicitDirectory = typeof given === 'string' && given.trim() !== '';
+    this.directory = this.#explicitDirectory ? (given as string) : defaultCacheDir();
+    this.#trust = {
+      rule: !this.#explicitDirectory ? 'private' : this.secrets.length > 0 ? 'signed' : 'owned',
+      uid: typeof process.getuid === 'function' ? process.getuid() : 0,
+    };
     this.#ensureDirectory();
   }
 
@@ -82,7 +95,9 @@ export class FileSystemBytecodeCache extends BytecodeCache {
   }
 
   override loadBytecodeSync(bucket: Bucket): void {
-    const bytes = readEntrySync(this.pathOf(bucket.key));
+    // The directory may have been removed and re-made by someone else since the last call.
+    if (!checkDirectory(this.directory, this.#trust.rule, this.#trust.uid, true)) return;
+    const bytes = readEntrySync(this.pathOf(bucket.key), this.#trust);
     if (bytes !== null) bucket.bytecodeFromBytes(bytes);
   }
 
@@ -179,6 +194,8 @@ export class FileSystemBytecodeCache extends BytecodeCache {
   }
 
   #writePaths(key: string): [temp: string, target: string] {
+    // Never hand our code to a directory that stopped being ours; a missing one is re-made below.
+    checkDirectory(this.directory, this.#trust.rule, this.#trust.uid, true);
     const entryName = this.#names.fileName(key);
     const temp = this.#names.tempName(entryName, randomBytes(6).toString('hex'));
     return [join(this.directory, temp), join(this.directory, entryName)];
@@ -197,7 +214,8 @@ export class FileSystemBytecodeCache extends BytecodeCache {
   }
 
   #ensureDirectory(): void {
-    if (this.#explicitDirectory) ensureGivenDir(this.directory, { signed: this.secrets.length > 0 });
+    if (this.#explicitDirectory)
+      ensureGivenDir(this.directory, { signed: this.secrets.length > 0, uid: this.#trust.uid });
     else ensurePrivateDir(this.directory);
   }
 }

@@ -1,4 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { BccInsecureDirectoryError } from '@bcc/core';
+import { type TrustRule, untrustedFile } from './trust.js';
 
 /**
  * O_NONBLOCK: a FIFO planted at an entry's path must not hang the process (it is then refused
@@ -28,9 +30,20 @@ export function isMissError(error: unknown): boolean {
   return MISS_CODES.has((error as NodeJS.ErrnoException).code ?? '');
 }
 
+/** An entry file someone else could have written: refused before its contents are read. */
+function untrustedEntry(path: string, problem: string): BccInsecureDirectoryError {
+  return new BccInsecureDirectoryError(
+    path,
+    `Refusing the cache entry ${path}: ${problem}, so another user could have chosen the code in it. ` +
+      'Remove it, and check who else can write the cache directory (or sign entries with { secret }).',
+  );
+}
+
 /**
  * Reads one entry file, or returns `null` for a miss. One `open` and no `exists()` check
  * first: between the two another process may remove or replace the file (Jinja2 #1654).
+ * With `trust`, the opened file must pass {@link untrustedFile} (owner and mode), else
+ * `BccInsecureDirectoryError` is thrown, which the cache reports and treats as a miss.
  *
  * Synchronous on purpose, also under the async API. Measured on this machine (Node 20, an
  * 85 KB entry in the page cache): readFileSync 13 µs, this function 11 µs, fs.readFile 110 µs,
@@ -40,7 +53,7 @@ export function isMissError(error: unknown): boolean {
  * fs.readFile calls (1.9 ms) on 2 cores. The price is blocking the event loop for ~10 µs per
  * entry on a local disk; put the cache on a network filesystem and that price grows.
  */
-export function readEntrySync(path: string): Buffer | null {
+export function readEntrySync(path: string, trust?: { rule: TrustRule; uid: number }): Buffer | null {
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS);
@@ -58,6 +71,9 @@ export function readEntrySync(path: string): Buffer | null {
       debug?.(path, stats.isDirectory() ? 'a directory' : 'not a regular file');
       return null;
     }
+    // Checked on what was opened, not on the path: no swap between a check and the open.
+    const untrusted = trust ? untrustedFile(stats, trust.rule, trust.uid) : null;
+    if (untrusted !== null) throw untrustedEntry(path, untrusted);
     if (stats.size > MAX_ENTRY_BYTES) {
       debug?.(path, `${stats.size} bytes, larger than any entry`);
       return null;
