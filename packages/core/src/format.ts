@@ -28,6 +28,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { cachedDataVersionTag } from 'node:v8';
 import { crc32 } from 'node:zlib';
+import { BccConfigError } from './errors.js';
 
 /** The first three bytes of every entry: ASCII `bcc`. */
 export const MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x62, 0x63, 0x63);
@@ -234,15 +235,36 @@ export function decodeFrame(bytes: Uint8Array, expect: DecodeExpectations): Deco
   return { ok: true, js, v8, runtime, v8Dropped: !sameRuntime && v8Length > 0 };
 }
 
-/** Normalises secrets given as a string, bytes or a list (first signs, all verify). */
+/**
+ * Normalises secrets given as a string, bytes or a list (first signs, all verify). Strings are
+ * trimmed (the same rule as `BCC_SECRET`, so a secret given either way signs the same); an
+ * empty or blank secret, an empty list or anything else is a `BccConfigError`, never "unsigned".
+ */
 export function normalizeSecrets(input: SecretInput | readonly SecretInput[] | undefined): Uint8Array[] {
   if (input === undefined) return [];
-  const list = Array.isArray(input) ? input : [input as SecretInput];
+  const list: readonly unknown[] = Array.isArray(input) ? input : [input];
+  if (list.length === 0) {
+    throw new BccConfigError('secret is an empty list: give at least one secret, or leave secret out');
+  }
   return list.map((secret, index) => {
-    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
-    if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
-      throw new TypeError(`secret #${index} must be a non-empty string or Uint8Array`);
+    const where = Array.isArray(input) ? `secret #${index}` : 'secret';
+    if (typeof secret === 'string') {
+      const trimmed = secret.trim();
+      if (trimmed === '') {
+        throw new BccConfigError(
+          `${where} is empty or blank: an empty secret would sign nothing; set a long random string (e.g. \`openssl rand -hex 32\`)`,
+        );
+      }
+      return Buffer.from(trimmed, 'utf8');
     }
-    return bytes;
+    if (secret instanceof Uint8Array && secret.length > 0) return secret;
+    throw new BccConfigError(
+      `${where} must be a non-empty string or Uint8Array, got ${secret instanceof Uint8Array ? 'empty bytes' : secret === null ? 'null' : typeof secret}`,
+    );
   });
+}
+
+/** True when two normalised secret lists are the same secrets in the same order. */
+export function sameSecrets(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((secret, i) => Buffer.from(secret).equals(b[i]!));
 }

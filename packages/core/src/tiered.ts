@@ -7,6 +7,63 @@ import {
   rejectionWarning,
 } from './cache.js';
 import { BccBackendError, BccConfigError, BccRejectedEntryError, isBccError } from './errors.js';
+import { normalizeSecrets, sameSecrets } from './format.js';
+
+/** Throws `BccConfigError` unless `tiers` is a non-empty list of distinct caches. */
+function checkTiers(tiers: readonly BytecodeCache[]): readonly BytecodeCache[] {
+  if (!Array.isArray(tiers) || tiers.length === 0) {
+    throw new BccConfigError('TieredBytecodeCache needs a non-empty list of caches, fastest first');
+  }
+  for (const [i, tier] of tiers.entries()) {
+    if (!isBytecodeCache(tier)) {
+      throw new BccConfigError(
+        `tier ${i} of the TieredBytecodeCache is not a bcc cache (no getBucket/loadBytecode)`,
+      );
+    }
+    const first = tiers.indexOf(tier);
+    if (first !== i) {
+      throw new BccConfigError(
+        `tiers ${first} and ${i} of the TieredBytecodeCache are the same cache instance: give each tier once`,
+      );
+    }
+  }
+  return tiers;
+}
+
+/** A tier's normalised secrets (a protected field; read by shape, as tiers may come from another copy of core). */
+function secretsOf(tier: BytecodeCache): readonly Uint8Array[] {
+  const secrets = (tier as unknown as { secrets?: unknown }).secrets;
+  return Array.isArray(secrets) ? (secrets as Uint8Array[]) : [];
+}
+
+/** The options with the one secret every tier agrees on; `BccConfigError` when they disagree. */
+function withTierSecrets(
+  tiers: readonly BytecodeCache[],
+  options: TieredBytecodeCacheOptions,
+): TieredBytecodeCacheOptions {
+  let shared: readonly Uint8Array[] | undefined;
+  let sharedBy = -1;
+  for (const [i, tier] of tiers.entries()) {
+    const secrets = secretsOf(tier);
+    if (secrets.length === 0) continue;
+    if (shared === undefined) {
+      shared = secrets;
+      sharedBy = i;
+    } else if (!sameSecrets(shared, secrets)) {
+      throw new BccConfigError(
+        `tiers ${sharedBy} (${tiers[sharedBy]!.backendName}) and ${i} (${tier.backendName}) have different secrets: a tiered cache signs and verifies every tier with one secret; give every tier the same secret, or give it only to the TieredBytecodeCache`,
+      );
+    }
+  }
+  if (shared === undefined) return options;
+  if (options.secret === undefined) return { ...options, secret: [...shared] };
+  if (!sameSecrets(normalizeSecrets(options.secret), shared)) {
+    throw new BccConfigError(
+      `the TieredBytecodeCache's secret differs from the secret of tier ${sharedBy} (${tiers[sharedBy]!.backendName}): give them the same secret, or leave it out of one of them`,
+    );
+  }
+  return options;
+}
 
 /** Options of {@link TieredBytecodeCache}. */
 export interface TieredBytecodeCacheOptions extends BytecodeCacheOptions {
@@ -29,9 +86,12 @@ type Operation = ErrorContext['operation'];
  *   load only fails (with `ignoreErrors: false`) when no tier had the entry;
  * - `clear()` clears every tier, `close()` closes every tier.
  *
- * The tiered cache makes the buckets, so its own `secret` signs and verifies entries for
- * every tier; the tiers' own `secret`, `ignoreErrors` and `onError` are not consulted,
- * because the tiered cache calls their `loadBytecode`/`dumpBytecode` directly.
+ * The tiered cache makes the buckets, so one secret signs and verifies entries for every tier
+ * on every path. Tiers that have a `secret` must all have the same one (the same list, in the
+ * same order), and a `secret` given to the tiered cache must match it; without one, the
+ * tiered cache takes the tiers' secret. Anything else is a `BccConfigError`: no tier's secret
+ * is ever skipped. The tiers' own `ignoreErrors` and `onError` are not consulted, because the
+ * tiered cache calls their `loadBytecode`/`dumpBytecode` directly.
  *
  * ```ts
  * const cache = new TieredBytecodeCache([
@@ -57,17 +117,7 @@ export class TieredBytecodeCache extends BytecodeCache {
   readonly #pendingByKey = new Map<string, Promise<void>>();
 
   constructor(tiers: readonly BytecodeCache[], options: TieredBytecodeCacheOptions = {}) {
-    super(options);
-    if (!Array.isArray(tiers) || tiers.length === 0) {
-      throw new BccConfigError('TieredBytecodeCache needs a non-empty list of caches, fastest first');
-    }
-    for (const [i, tier] of tiers.entries()) {
-      if (!isBytecodeCache(tier)) {
-        throw new BccConfigError(
-          `tier ${i} of the TieredBytecodeCache is not a bcc cache (no getBucket/loadBytecode)`,
-        );
-      }
-    }
+    super(withTierSecrets(checkTiers(tiers), options));
     const concurrency = options.concurrency ?? 16;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new BccConfigError(`concurrency must be a positive integer, got ${String(options.concurrency)}`);

@@ -126,16 +126,32 @@ export async function createBytecodeCache(
  * only verifies, so entries signed before a key rotation stay valid until they are rewritten.
  */
 export function secretFromEnv(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
-  const current = env.BCC_SECRET?.trim();
-  const previous = env.BCC_SECRET_PREVIOUS?.trim();
-  if (!current) {
-    if (previous)
+  const current = secretVariable(env, 'BCC_SECRET');
+  const previous = secretVariable(env, 'BCC_SECRET_PREVIOUS');
+  if (current === undefined) {
+    if (previous !== undefined)
       throw new BccConfigError(
         'BCC_SECRET_PREVIOUS is set but BCC_SECRET is not: set BCC_SECRET to the new secret',
       );
     return undefined;
   }
-  return previous ? [current, previous] : [current];
+  return previous === undefined ? [current] : [current, previous];
+}
+
+/**
+ * A secret variable's value, trimmed as `secret` options are. Unset is "no secret"; set but
+ * empty or blank is a mistake (a template that expanded to nothing), never "unsigned".
+ */
+function secretVariable(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') {
+    throw new BccConfigError(
+      `${name} is set but empty: set it to the signing secret, or unset it to run unsigned (only with a store nobody else can write)`,
+    );
+  }
+  return trimmed;
 }
 
 /** Options of {@link createBytecodeCacheFromEnv}. */

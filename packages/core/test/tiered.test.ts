@@ -171,7 +171,7 @@ describe('TieredBytecodeCache', () => {
 
   it("the tiered cache's secret governs: an entry signed with another secret in a fast tier is refused and the slow tier serves", async () => {
     const errors: Error[] = [];
-    const [fast, slow] = [new MemoryBytecodeCache({ secret: 'ignored' }), new MapStore()];
+    const [fast, slow] = [new MemoryBytecodeCache(), new MapStore()];
     const tiered = new TieredBytecodeCache([fast, slow], { secret: 'right', onError: (e) => errors.push(e) });
     const forger = new TieredBytecodeCache([fast], { secret: 'wrong' });
     await put(tiered, 'page.html', 'src', '(function(){ return "genuine"; })');
