@@ -1,7 +1,7 @@
 // Shared by the network adapters' benchmarks (packages/redis/bench, packages/memcached/bench), so
 // both measure the same way and the delay proxy exists once.
-import { connect, createServer, type Socket } from 'node:net';
 import { Bucket, type BucketEnvironment, type BytecodeCache } from '@bcc/core';
+import { startProxy } from './proxy.js';
 
 /** Median of `rounds` timings of `fn` (which runs `ops` operations), in microseconds per operation. */
 export async function perOp(fn: () => Promise<unknown>, { ops, rounds }: { ops: number; rounds: number }) {
@@ -41,35 +41,9 @@ export function benchCode(seed: string | number, bytes: number): { js: string; v
 /** Right-aligned number for benchmark tables. */
 export const fmt = (n: number, digits = 1) => n.toFixed(digits).padStart(8);
 
-/**
- * A loopback TCP proxy to `port` that holds every chunk for `delayMs` in each direction: a
- * slow network on one machine (Node's timers make 1 ms the shortest delay). Order is kept,
- * because timers of one duration fire in the order they were set.
- */
+/** A loopback proxy to `port` that holds every chunk for `delayMs` in each direction. */
 export async function startDelayProxy(port: number, delayMs: number) {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      s.setNoDelay(true);
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
-    upstream.on('data', (chunk) => setTimeout(() => client.write(chunk), delayMs));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return startProxy(port, { delayMs });
 }
 
 /** A benchmark row's size label, e.g. `20 KB`. */

@@ -3,3 +3,4 @@ export { type MemcachedOptions, startMemcached } from './memcached.js';
 export { ask, freePort, type TestServer, tempDir } from './process.js';
 export { startRedis, startRedisCluster, type TestRedisCluster } from './redis.js';
 export { startS3rver, TEST_S3_BUCKET, TEST_S3_CREDENTIALS } from './s3rver.js';
+export { startProxy, type TestProxy } from './proxy.js';

@@ -8,6 +8,20 @@ import {
 } from '@bcc/core';
 import memjs from 'memjs';
 import { checkPrefix, entryKey, isVersion, namespaceKey, newVersion } from './keys.js';
+import { guardReplySize, RESET_MESSAGE, resetBrokenConnections } from './memjs-guard.js';
+
+/** Our own deadline passed: the connection may hold a reply that will never complete. */
+class MemcachedTimeoutError extends Error {}
+
+/**
+ * A failure of the connection (reset, refused, timed out), as opposed to memcached answering
+ * with an error status (memjs says `MemJS GET: …` for those; the connection is fine).
+ */
+function isConnectionFailure(error: unknown): boolean {
+  if (error instanceof MemcachedTimeoutError) return true;
+  const message = error instanceof Error ? error.message : String(error);
+  return !message.startsWith('MemJS ');
+}
 
 /**
  * The smallest client the cache works with, as in Jinja2's `MemcachedBytecodeCache`: memjs'
@@ -78,6 +92,10 @@ export interface MemcachedBytecodeCacheOptions extends BytecodeCacheOptions {
 const MIB = 1024 * 1024;
 /** memcached stores a header, the key and a CAS value with each item (measured: 22–71 bytes). */
 const ITEM_OVERHEAD = 96;
+/** Node turns a timer of 2^31 ms or more into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Ten years: an expiry past that overflows memcached's 32-bit time before long. */
+const MAX_TTL = 10 * 365 * 24 * 60 * 60;
 /** memcached reads an expiry above 30 days as a Unix timestamp, not a duration. */
 const MAX_RELATIVE_EXPIRY = 60 * 60 * 24 * 30;
 
@@ -98,6 +116,10 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   readonly maxItemSize: number;
   readonly timeout: number;
   readonly namespaceRefresh: number;
+  /** Times the client's connections were reset after a timeout or a dead connection. */
+  recoveries = 0;
+  /** Replies refused because they announced more bytes than any entry can have. */
+  oversizedReplies = 0;
   readonly #ownsClient: boolean;
   #version: string | null = null;
   #versionReadAt = 0;
@@ -112,8 +134,13 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     super(options);
     const prefix = options.prefix ?? 'bcc/';
     checkPrefix(prefix);
-    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0)) {
-      throw new BccConfigError(`ttl must be a positive number of seconds, got ${String(options.ttl)}`);
+    if (
+      options.ttl !== undefined &&
+      !(Number.isFinite(options.ttl) && options.ttl > 0 && options.ttl <= MAX_TTL)
+    ) {
+      throw new BccConfigError(
+        `ttl must be a number of seconds from 1 to ${MAX_TTL} (memcached stores expiry as a 32-bit time), got ${String(options.ttl)}`,
+      );
     }
     const maxItemSize = options.maxItemSize ?? MIB;
     if (!(Number.isSafeInteger(maxItemSize) && maxItemSize > ITEM_OVERHEAD)) {
@@ -122,13 +149,25 @@ export class MemcachedBytecodeCache extends BytecodeCache {
       );
     }
     const timeout = options.timeout ?? 500;
-    if (!(Number.isFinite(timeout) && timeout > 0)) {
+    if (!(Number.isFinite(timeout) && timeout >= 1 && timeout <= MAX_TIMER_MS)) {
       throw new BccConfigError(
-        `timeout must be a positive number of milliseconds, got ${String(options.timeout)}`,
+        `timeout must be a number of milliseconds from 1 to ${MAX_TIMER_MS} (Node's timer limit), got ${String(options.timeout)}`,
       );
     }
+    if (options.servers !== undefined) {
+      const list = typeof options.servers === 'string' ? options.servers.split(',') : options.servers;
+      if (
+        !Array.isArray(list) ||
+        list.length === 0 ||
+        list.some((s) => typeof s !== 'string' || s.trim() === '')
+      ) {
+        throw new BccConfigError(
+          `servers must name at least one server ('host:port' or a list of them), got ${JSON.stringify(options.servers)}`,
+        );
+      }
+    }
     const namespaceRefresh = options.namespaceRefresh ?? 2000;
-    if (!(Number.isFinite(namespaceRefresh) && namespaceRefresh >= 0)) {
+    if (!(Number.isFinite(namespaceRefresh) && namespaceRefresh >= 0 && namespaceRefresh <= MAX_TIMER_MS)) {
       throw new BccConfigError(
         `namespaceRefresh must be a number of milliseconds >= 0, got ${String(namespaceRefresh)}`,
       );
@@ -149,6 +188,10 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     this.namespaceRefresh = namespaceRefresh;
     this.#ownsClient = !options.client;
     this.client = options.client ?? this.#makeClient(options.servers, options.options);
+    // A GET reply holds 4 bytes of flags and the value, which is at most one item.
+    guardReplySize(this.client, maxItemSize + 4, () => {
+      this.oversizedReplies++;
+    });
   }
 
   override get backendName(): string {
@@ -160,10 +203,12 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     return entryKey(this.prefix, await this.#currentVersion(), bucketKey);
   }
 
+  // One deadline for the whole load: the namespace version and the entry share `timeout`.
   async loadBytecode(bucket: Bucket): Promise<void> {
-    const version = await this.#currentVersion();
+    const deadline = performance.now() + this.timeout;
+    const version = await this.#within(this.#currentVersion(), 'namespace GET', deadline);
     const bytes = bytesOf(
-      await this.#call(this.client.get(entryKey(this.prefix, version, bucket.key)), 'GET'),
+      await this.#call(this.client.get(entryKey(this.prefix, version, bucket.key)), 'GET', deadline),
     );
     if (bytes) bucket.bytecodeFromBytes(bytes);
   }
@@ -173,12 +218,13 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     const value = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const version = await this.#currentVersion();
+    const deadline = performance.now() + this.timeout;
+    const version = await this.#within(this.#currentVersion(), 'namespace GET', deadline);
     const key = entryKey(this.prefix, version, bucket.key);
     const size = value.length + Buffer.byteLength(key) + ITEM_OVERHEAD;
     if (size > this.maxItemSize) throw this.#tooLarge(value.length, bucket.key);
     try {
-      await this.#call(this.client.set(key, value, { expires: this.#expiry() }), 'SET');
+      await this.#call(this.client.set(key, value, { expires: this.#expiry() }), 'SET', deadline);
     } catch (error) {
       // The server's limit may be lower than maxItemSize says.
       if (error instanceof Error && /too large/i.test(error.message))
@@ -202,7 +248,8 @@ export class MemcachedBytecodeCache extends BytecodeCache {
    */
   override async loadMany(buckets: readonly Bucket[]): Promise<void> {
     if (buckets.length === 0) return;
-    const version = await this.#currentVersion();
+    const deadline = performance.now() + this.timeout;
+    const version = await this.#within(this.#currentVersion(), 'namespace GET', deadline);
     const sockets = corkSockets(this.client);
     let gets: Promise<unknown>[];
     try {
@@ -210,7 +257,11 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     } finally {
       for (const socket of sockets) socket.uncork();
     }
-    const replies = await this.#call(Promise.allSettled(gets), 'GET (batch)');
+    const replies = await this.#call(Promise.allSettled(gets), 'GET (batch)', deadline);
+    // A connection that failed under some of them is reset like any failed call.
+    if (replies.some((r) => r.status === 'rejected' && isConnectionFailure(r.reason))) {
+      this.#recover('a batched GET failed');
+    }
     // Fill what arrived (one dead server must not cost the other servers' hits), then report
     // the first failure.
     let failure: { reason: unknown } | undefined;
@@ -266,6 +317,8 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   }
 
   #log(line: string): void {
+    // Calls failed by our own reset were already reported as the failure that caused it.
+    if (line.includes(RESET_MESSAGE)) return;
     this.#logLines.push(line);
     // A failed call rejects in the same tick as the line is logged, before this runs.
     this.#logFlush ??= setImmediate(() => {
@@ -274,33 +327,56 @@ export class MemcachedBytecodeCache extends BytecodeCache {
       for (const text of lines) {
         this.stats.errors++;
         const operation = /\bSET\b/.test(text) ? 'dump' : 'load';
-        this.report(new BccBackendError('memcached', operation, `memcached: ${text}`), { operation });
+        this.report(
+          new BccBackendError('memcached', operation, `memcached: ${text}`, { cause: new Error(text) }),
+          {
+            operation,
+          },
+        );
       }
     });
   }
 
   /**
-   * Bounds a call by `timeout`: memjs can leave a request pending forever once the server has
-   * closed the socket. A failed call answers for the memjs log line written just before it.
+   * Bounds a call by the operation's deadline (default: `timeout` from now): memjs can leave a
+   * request pending forever once the server has closed the socket. A timeout or a failed
+   * connection resets the client's connections, so the next call starts clean (memjs alone
+   * never recovers from a connection that died mid-reply). A failed call answers for the memjs
+   * log line written just before it.
    */
-  #call<T>(reply: Promise<T>, what: string): Promise<T> {
+  #call<T>(reply: Promise<T>, what: string, deadline = performance.now() + this.timeout): Promise<T> {
+    return this.#within(reply, what, deadline).catch((error: unknown) => {
+      this.#logLines.length = 0;
+      if (isConnectionFailure(error)) this.#recover(error instanceof Error ? error.message : String(error));
+      throw error;
+    });
+  }
+
+  /** Rejects with a timeout error when `value` has not settled by `deadline`. */
+  #within<T>(value: Promise<T> | T, what: string, deadline: number): Promise<T> {
+    if (!(value instanceof Promise)) return Promise.resolve(value);
+    const left = Math.max(1, Math.ceil(deadline - performance.now()));
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#logLines.length = 0;
-        reject(new Error(`memcached ${what} timed out after ${this.timeout} ms`));
-      }, this.timeout);
-      reply.then(
-        (value) => {
+      const timer = setTimeout(
+        () => reject(new MemcachedTimeoutError(`memcached ${what} timed out after ${this.timeout} ms`)),
+        left,
+      );
+      value.then(
+        (result) => {
           clearTimeout(timer);
-          resolve(value);
+          resolve(result);
         },
         (error: unknown) => {
           clearTimeout(timer);
-          this.#logLines.length = 0;
           reject(error);
         },
       );
     });
+  }
+
+  /** Drops the client's connections and what memjs kept of them; the next call reconnects. */
+  #recover(reason: string): void {
+    this.recoveries += resetBrokenConnections(this.client, reason);
   }
 
   #expiry(): number {
