@@ -1,5 +1,6 @@
 import {
   BccConfigError,
+  BccEntryTooLargeError,
   type Bucket,
   BytecodeCache,
   type BytecodeCacheOptions,
@@ -35,10 +36,22 @@ export interface RedisBytecodeCacheOptions extends BytecodeCacheOptions {
    * after at most this long, never a hung render.
    */
   commandTimeout?: number;
+  /**
+   * The largest entry a read accepts, in bytes (default 16 MiB; entries are a few hundred KB).
+   * Reads ask Redis for at most this many bytes (`GETRANGE`), so a huge value at a bcc key,
+   * planted or left by an older deploy, costs one bounded miss, reported as a
+   * `BccEntryTooLargeError`, never a process busy receiving it.
+   */
+  maxEntrySize?: number;
 }
 
 const DEFAULT_COMMAND_TIMEOUT = 500;
-/** MGET batch size: bounds one reply's size when a warm-up asks for thousands of entries. */
+const DEFAULT_MAX_ENTRY_SIZE = 16 * 1024 * 1024;
+/** Node turns a timer of 2^31 ms or more into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Ten years: Redis refuses an expiry whose absolute time overflows, so the bound is generous but finite. */
+const MAX_TTL = 10 * 365 * 24 * 60 * 60;
+/** Reads per pipeline chunk: bounds one batch's replies when a warm-up asks for thousands of entries. */
 const MGET_CHUNK = 100;
 const SCAN_COUNT = 500;
 
@@ -46,8 +59,8 @@ const isCluster = (client: RedisClient): client is Cluster =>
   (client as { isCluster?: boolean }).isCluster === true;
 
 /**
- * Stores entries in Redis or a Redis Cluster through ioredis: binary values (`getBuffer`),
- * `SET … PX` for the time to live, `MGET` batches for `loadMany` (grouped by node in a
+ * Stores entries in Redis or a Redis Cluster through ioredis: binary values read with a bound (`GETRANGE`),
+ * `SET … PX` for the time to live, pipelined batches for `loadMany` (grouped by node in a
  * cluster), and `clear()` by `SCAN` + `UNLINK` under the prefix on every master.
  *
  * ```ts
@@ -62,6 +75,8 @@ export class RedisBytecodeCache extends BytecodeCache {
   /** Time to live in seconds, or `undefined` for none. */
   readonly ttl: number | undefined;
   readonly commandTimeout: number;
+  /** The largest entry a read accepts, in bytes. */
+  readonly maxEntrySize: number;
   readonly #ownsClient: boolean;
   readonly #ttlMs: number | undefined;
   /** Resolves once the client we made has connected or failed its first attempt. */
@@ -78,14 +93,35 @@ export class RedisBytecodeCache extends BytecodeCache {
         'prefix must be a non-empty string: clear() deletes every key under it, so an empty prefix would empty the database',
       );
     }
-    if (options.ttl !== undefined && !(Number.isFinite(options.ttl) && options.ttl > 0)) {
-      throw new BccConfigError(`ttl must be a positive number of seconds, got ${String(options.ttl)}`);
+    if (
+      options.ttl !== undefined &&
+      !(Number.isFinite(options.ttl) && options.ttl > 0 && options.ttl <= MAX_TTL)
+    ) {
+      throw new BccConfigError(
+        `ttl must be a number of seconds above 0 and at most ${MAX_TTL}, got ${String(options.ttl)}`,
+      );
     }
     const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT;
-    if (!(Number.isFinite(commandTimeout) && commandTimeout > 0)) {
+    if (!(Number.isFinite(commandTimeout) && commandTimeout >= 1 && commandTimeout <= MAX_TIMER_MS)) {
       throw new BccConfigError(
-        `commandTimeout must be a positive number of milliseconds, got ${String(commandTimeout)}`,
+        `commandTimeout must be a number of milliseconds from 1 to ${MAX_TIMER_MS} (Node's timer limit), got ${String(commandTimeout)}`,
       );
+    }
+    const maxEntrySize = options.maxEntrySize ?? DEFAULT_MAX_ENTRY_SIZE;
+    if (!(Number.isSafeInteger(maxEntrySize) && maxEntrySize > 0)) {
+      throw new BccConfigError(
+        `maxEntrySize must be a positive whole number of bytes, got ${String(options.maxEntrySize)}`,
+      );
+    }
+    if (options.client) {
+      const missing = ['getrangeBuffer', 'set', 'pipeline', 'scan'].filter(
+        (method) => typeof (options.client as unknown as Record<string, unknown>)[method] !== 'function',
+      );
+      if (missing.length > 0) {
+        throw new BccConfigError(
+          `client must be an ioredis Redis or Cluster client; it lacks ${missing.join(', ')}`,
+        );
+      }
     }
     if (options.client && (options.url || options.options)) {
       throw new BccConfigError('pass either client, or url/options to make one, not both');
@@ -94,6 +130,7 @@ export class RedisBytecodeCache extends BytecodeCache {
     this.ttl = options.ttl;
     this.#ttlMs = options.ttl === undefined ? undefined : Math.max(1, Math.round(options.ttl * 1000));
     this.commandTimeout = commandTimeout;
+    this.maxEntrySize = maxEntrySize;
     if (options.client) {
       this.client = options.client;
       this.#ownsClient = false;
@@ -112,9 +149,26 @@ export class RedisBytecodeCache extends BytecodeCache {
     return this.prefix + bucketKey;
   }
 
+  // GETRANGE 0..maxEntrySize instead of GET: one more byte than the limit tells an oversized
+  // value apart without receiving it. A missing key reads as an empty string: a miss.
   async loadBytecode(bucket: Bucket): Promise<void> {
-    const bytes = await this.#call(() => this.client.getBuffer(this.keyFor(bucket.key)), 'GET');
-    if (bytes) bucket.bytecodeFromBytes(bytes);
+    const bytes = await this.#call(
+      () => this.client.getrangeBuffer(this.keyFor(bucket.key), 0, this.maxEntrySize),
+      'GET',
+    );
+    this.#fill(bucket, bytes);
+  }
+
+  #fill(bucket: Bucket, bytes: Buffer | null): void {
+    if (!bytes || bytes.length === 0) return;
+    if (bytes.length > this.maxEntrySize) {
+      throw new BccEntryTooLargeError(
+        bytes.length,
+        this.maxEntrySize,
+        `redis: the value at ${this.keyFor(bucket.key)} is larger than maxEntrySize (${this.maxEntrySize} bytes), so it is no entry of this cache; it was not read (a miss). Delete it, or raise maxEntrySize`,
+      );
+    }
+    bucket.bytecodeFromBytes(bytes);
   }
 
   async dumpBytecode(bucket: Bucket): Promise<void> {
@@ -131,7 +185,7 @@ export class RedisBytecodeCache extends BytecodeCache {
   }
 
   /**
-   * Fills many buckets: `MGET` in chunks on a single node; in a cluster, one pipeline of GETs
+   * Fills many buckets: pipelined reads in chunks on a single node; in a cluster, one pipeline
    * per master (a multi-key command may only name keys of one slot).
    */
   override async loadMany(buckets: readonly Bucket[]): Promise<void> {
@@ -144,7 +198,13 @@ export class RedisBytecodeCache extends BytecodeCache {
     );
     // Buckets are filled only here, after the bounded call: a late reply never changes a
     // bucket after loadMany has returned, and one failed chunk or node keeps the others' hits.
-    for (const [i, bytes] of fetched.values.entries()) if (bytes) buckets[i]!.bytecodeFromBytes(bytes);
+    for (const [i, bytes] of fetched.values.entries()) {
+      try {
+        this.#fill(buckets[i]!, bytes);
+      } catch (error) {
+        fetched.fail(error);
+      }
+    }
     if (fetched.failed) throw fetched.failure;
   }
 
@@ -276,11 +336,10 @@ export class RedisBytecodeCache extends BytecodeCache {
     const fetched = new Fetched(keys.length);
     const chunks: Promise<void>[] = [];
     for (let start = 0; start < keys.length; start += MGET_CHUNK) {
-      chunks.push(
-        client.mgetBuffer(...keys.slice(start, start + MGET_CHUNK)).then((values) => {
-          for (const [i, bytes] of values.entries()) fetched.values[start + i] = bytes;
-        }, fetched.fail),
-      );
+      const pipeline = client.pipeline();
+      for (const key of keys.slice(start, start + MGET_CHUNK))
+        pipeline.getrangeBuffer(key, 0, this.maxEntrySize);
+      chunks.push(pipeline.exec().then((results) => fetched.take(results, (j) => start + j), fetched.fail));
     }
     await Promise.all(chunks);
     return fetched;
@@ -295,7 +354,11 @@ export class RedisBytecodeCache extends BytecodeCache {
       const master = cluster.slots[keySlot(keyPrefix + key)]?.[0];
       if (master === undefined) {
         // Slots not known yet (the cluster is still connecting): a GET routed by ioredis.
-        work.push(cluster.getBuffer(key).then((bytes) => void (fetched.values[i] = bytes), fetched.fail));
+        work.push(
+          cluster
+            .getrangeBuffer(key, 0, this.maxEntrySize)
+            .then((bytes) => void (fetched.values[i] = bytes), fetched.fail),
+        );
         continue;
       }
       const group = byNode.get(master);
@@ -304,15 +367,8 @@ export class RedisBytecodeCache extends BytecodeCache {
     }
     for (const group of byNode.values()) {
       const pipeline = cluster.pipeline();
-      for (const i of group) pipeline.getBuffer(keys[i]!);
-      work.push(
-        pipeline.exec().then((results) => {
-          for (const [j, [error, bytes]] of (results ?? []).entries()) {
-            if (error) fetched.fail(error);
-            else fetched.values[group[j]!] = bytes as Buffer | null;
-          }
-        }, fetched.fail),
-      );
+      for (const i of group) pipeline.getrangeBuffer(keys[i]!, 0, this.maxEntrySize);
+      work.push(pipeline.exec().then((results) => fetched.take(results, (j) => group[j]!), fetched.fail));
     }
     await Promise.all(work);
     return fetched;
@@ -353,6 +409,13 @@ class Fetched {
   failure: unknown;
   constructor(size: number) {
     this.values = new Array<Buffer | null>(size).fill(null);
+  }
+  /** Takes a pipeline's replies; reply `j` is the value of key `indexOf(j)`. */
+  take(results: [Error | null, unknown][] | null, indexOf: (j: number) => number): void {
+    for (const [j, [error, bytes]] of (results ?? []).entries()) {
+      if (error) this.fail(error);
+      else this.values[indexOf(j)] = bytes as Buffer | null;
+    }
   }
   readonly fail = (error: unknown): void => {
     if (this.failed) return;

@@ -156,3 +156,52 @@ describe('RedisBytecodeCache', () => {
     }
   });
 });
+
+describe('a value far larger than any entry at a bcc key', () => {
+  it('costs one bounded miss, reported as too large, for single and batched reads', async () => {
+    const errors: Error[] = [];
+    const c = cache({ prefix: `huge-${run}/`, maxEntrySize: 1024 * 1024, onError: (e) => errors.push(e) });
+    const small = await store(c, 'small.html');
+    const big = c.createBucket(env, 'big.html', null, 'src');
+    // 64 MB planted at the key: a GET would receive all of it on every read.
+    await raw.set(c.keyFor(big.key), Buffer.alloc(64 * 1024 * 1024, 1));
+    const before = (await raw.info('stats')).match(/total_net_output_bytes:(\d+)/)![1]!;
+    expect((await c.getBucket(env, 'big.html', null, 'src')).code).toBeNull();
+    const batch = [
+      c.createBucket(env, 'big.html', null, 'src'),
+      c.createBucket(env, 'small.html', null, 'src'),
+    ];
+    await c.loadBuckets(batch);
+    expect(batch[0]!.code).toBeNull();
+    expect(batch[1]!.code?.js).toBe(small.code!.js);
+    const after = (await raw.info('stats')).match(/total_net_output_bytes:(\d+)/)![1]!;
+    // Redis sent about 1 MB per read of the huge key, not 64 MB.
+    expect(Number(after) - Number(before)).toBeLessThan(8 * 1024 * 1024);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual([
+      'ERR_BCC_ENTRY_TOO_LARGE',
+      'ERR_BCC_ENTRY_TOO_LARGE',
+    ]);
+    await raw.unlink(c.keyFor(big.key));
+  });
+});
+
+describe('options are checked when the cache is made', () => {
+  it.each([
+    [{ ttl: 1e300 }, /ttl must be/],
+    [{ ttl: -1 }, /ttl must be/],
+    [{ commandTimeout: 2 ** 31 }, /commandTimeout must be/],
+    [{ commandTimeout: 0 }, /commandTimeout must be/],
+    [{ maxEntrySize: 0 }, /maxEntrySize must be/],
+    [{ client: {} as never }, /lacks getrangeBuffer, set, pipeline, scan/],
+    [{ prefix: '' }, /prefix must be a non-empty string/],
+  ])('%j is a BccConfigError', (options, message) => {
+    let thrown: unknown;
+    try {
+      new RedisBytecodeCache(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isBccError(thrown) && thrown.code).toBe('ERR_BCC_CONFIG');
+    expect((thrown as Error).message).toMatch(message);
+  });
+});

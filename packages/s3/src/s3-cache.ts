@@ -12,9 +12,11 @@ import {
 import {
   BccBackendError,
   BccConfigError,
+  BccEntryTooLargeError,
   type Bucket,
   BytecodeCache,
   type BytecodeCacheOptions,
+  isBccError,
 } from '@bcc/core';
 
 /** Options of {@link S3BytecodeCache}. */
@@ -47,9 +49,17 @@ export interface S3BytecodeCacheOptions extends BytecodeCacheOptions {
   operationTimeout?: number;
   /** How many GETs `loadMany` runs at once (default 16). */
   concurrency?: number;
+  /**
+   * The largest entry a read accepts, in bytes (default 16 MiB; entries are a few hundred KB).
+   * A larger object at a bcc key, planted or left by an older deploy, is not downloaded: its
+   * announced length (or the bytes counted as they arrive) ends the read as one bounded miss,
+   * reported as a `BccEntryTooLargeError`.
+   */
+  maxEntrySize?: number;
 }
 
 const DEFAULT_PREFIX = 'bcc/';
+const DEFAULT_MAX_ENTRY_SIZE = 16 * 1024 * 1024;
 
 /**
  * Stores entries as S3 objects `<prefix><key>` (AWS S3, or an S3-compatible store such as
@@ -67,6 +77,8 @@ export class S3BytecodeCache extends BytecodeCache {
   readonly bucket: string;
   readonly prefix: string;
   readonly client: S3Client;
+  /** The largest entry a read accepts, in bytes. */
+  readonly maxEntrySize: number;
   readonly #ownsClient: boolean;
   readonly #requestTimeout: number;
   readonly #operationTimeout: number;
@@ -80,12 +92,25 @@ export class S3BytecodeCache extends BytecodeCache {
         'S3BytecodeCache needs a bucket name: new S3BytecodeCache({ bucket: "my-bucket" })',
       );
     }
-    if (typeof prefix !== 'string') throw new BccConfigError(`prefix must be a string, got ${typeof prefix}`);
+    if (typeof prefix !== 'string' || prefix === '') {
+      throw new BccConfigError(
+        'prefix must be a non-empty string (default "bcc/"): clear() deletes every object under it, so an empty prefix would empty the whole bucket, other applications\' data included',
+      );
+    }
+    if (options.client && typeof (options.client as { send?: unknown }).send !== 'function') {
+      throw new BccConfigError('client must be an S3Client from @aws-sdk/client-s3 (it has no send method)');
+    }
     this.bucket = bucket;
     this.prefix = prefix;
     this.#requestTimeout = positive('requestTimeout', options.requestTimeout, 2000);
     this.#operationTimeout = positive('operationTimeout', options.operationTimeout, 5000);
     this.#concurrency = positive('concurrency', options.concurrency, 16);
+    this.maxEntrySize = positive(
+      'maxEntrySize',
+      options.maxEntrySize,
+      DEFAULT_MAX_ENTRY_SIZE,
+      Number.MAX_SAFE_INTEGER,
+    );
     const connectionTimeout = positive('connectionTimeout', options.connectionTimeout, 1000);
     if (options.client && options.clientConfig) {
       throw new BccConfigError('give S3BytecodeCache either a client or a clientConfig, not both');
@@ -116,14 +141,20 @@ export class S3BytecodeCache extends BytecodeCache {
         this.#bounded(),
       );
       body = response.Body as Readable | undefined;
+      if (body && (response.ContentLength ?? 0) > this.maxEntrySize) {
+        body.destroy();
+        throw this.#tooLarge(key, response.ContentLength!);
+      }
     } catch (error) {
       if (isMissing(error)) return;
+      if (isBccError(error)) throw error;
       throw this.#describe(error, 'load', key);
     }
     if (!body) return;
     try {
-      await bucket.loadBytecode(idleBounded(body, this.#requestTimeout));
+      await bucket.loadBytecode(bounded(body, this.#requestTimeout, this.maxEntrySize));
     } catch (error) {
+      if ((error as Error).name === OVERSIZED) throw this.#tooLarge(key, (error as { bytes: number }).bytes);
       throw this.#describe(error, 'load', key);
     } finally {
       // An unread body holds its socket until the server gives up: always release it.
@@ -202,10 +233,19 @@ export class S3BytecodeCache extends BytecodeCache {
       } catch (error) {
         throw this.#describe(error, 'clear', this.prefix);
       }
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      // Only keys under the prefix, whatever the server listed: clear() never deletes others' objects.
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key?.startsWith(this.prefix) ? [o.Key] : []));
       for (let i = 0; i < keys.length; i += 1000) await this.#deleteChunk(keys.slice(i, i + 1000));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  #tooLarge(key: string, bytes: number): BccEntryTooLargeError {
+    return new BccEntryTooLargeError(
+      bytes,
+      this.maxEntrySize,
+      `s3: s3://${this.bucket}/${key} holds ${bytes} bytes or more, larger than maxEntrySize (${this.maxEntrySize}), so it is no entry of this cache; it was not downloaded (a miss). Delete it, or raise maxEntrySize`,
+    );
   }
 
   /** Destroys the client if this cache made it. */
@@ -267,20 +307,29 @@ export class S3BytecodeCache extends BytecodeCache {
   }
 }
 
+const OVERSIZED = 'OversizedBodyError';
+
 /**
- * The body's chunks, failing when none arrives for `ms`. The SDK's request timeout ends with the
+ * The body's chunks, failing when none arrives for `ms`, or when more than `maxBytes` arrive
+ * (a server that announced no length, or a wrong one). The SDK's request timeout ends with the
  * headers, so a server that stalls mid-body (s3rver does when an object is overwritten while it
  * is read) would otherwise hold a load until the whole-operation deadline.
  */
-async function* idleBounded(body: Readable, ms: number): AsyncGenerator<Uint8Array> {
+async function* bounded(body: Readable, ms: number, maxBytes: number): AsyncGenerator<Uint8Array> {
   const timer = setTimeout(() => {
     const error = new Error(`the response body stalled for ${ms} ms`);
     error.name = 'TimeoutError';
     body.destroy(error);
   }, ms);
+  let received = 0;
   try {
     for await (const chunk of body) {
       timer.refresh();
+      received += (chunk as Uint8Array).byteLength;
+      if (received > maxBytes) {
+        body.destroy();
+        throw Object.assign(new Error(`more than ${maxBytes} bytes`), { name: OVERSIZED, bytes: received });
+      }
       yield chunk as Uint8Array;
     }
   } finally {
@@ -314,10 +363,13 @@ function isMissing(error: unknown): boolean {
   return httpStatus(error) === 404 && name !== 'NoSuchBucket';
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+/** Node turns a timer of 2^31 ms or more into 1 ms: the default bound of every option here. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function positive(name: string, value: number | undefined, fallback: number, max = MAX_TIMER_MS): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new BccConfigError(`${name} must be a positive whole number, got ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw new BccConfigError(`${name} must be a whole number from 1 to ${max}, got ${String(value)}`);
   }
   return value;
 }

@@ -321,3 +321,42 @@ describe('createFromUrl (s3: URLs through createBytecodeCache)', () => {
     expect((error as Error).message).not.toContain('hunter2');
   });
 });
+
+describe('what a hostile or careless configuration cannot do', () => {
+  it('an empty prefix is refused: clear() must never empty the whole bucket', async () => {
+    const other = s3.cache({ prefix: 'other-app/' });
+    await store(other, 'theirs.html');
+    expect(() => s3.cache({ prefix: '' })).toThrow(/empty prefix would empty the whole bucket/);
+    await expect(
+      createBytecodeCache(`s3://${s3.bucket}/?endpoint=${encodeURIComponent(s3.endpoint)}`),
+    ).resolves.toBeDefined();
+    expect(await countObjects(other.client, 'other-app/')).toBe(1);
+  });
+
+  it('an object far larger than any entry at a bcc key is a bounded miss, not a download', async () => {
+    const errors: Error[] = [];
+    const cache = s3.cache({ prefix: 'huge/', maxEntrySize: 64 * 1024, onError: (e) => errors.push(e) });
+    const small = await store(cache, 'small.html');
+    const big = cache.createBucket(env, 'big.html', null, 'src');
+    await cache.client.send(
+      new PutObjectCommand({
+        Bucket: s3.bucket,
+        Key: cache.objectKey(big.key),
+        Body: Buffer.alloc(8 * 1024 * 1024, 1),
+      }),
+    );
+    expect((await load(cache, 'big.html')).code).toBeNull();
+    expect((await load(cache, 'small.html')).code?.js).toBe(small.code!.js);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['ERR_BCC_ENTRY_TOO_LARGE']);
+    expect(errors[0]!.message).toMatch(/8388608 bytes or more, larger than maxEntrySize \(65536\)/);
+  });
+
+  it.each([
+    [{ requestTimeout: 2 ** 31 }, /requestTimeout must be a whole number from 1 to 2147483647/],
+    [{ operationTimeout: 0 }, /operationTimeout must be/],
+    [{ maxEntrySize: -1 }, /maxEntrySize must be/],
+    [{ client: {} as S3Client, clientConfig: undefined }, /client must be an S3Client/],
+  ])('%j is a BccConfigError', (options, message) => {
+    expect(() => s3.cache(options as never)).toThrow(message);
+  });
+});
