@@ -120,7 +120,10 @@ describe('memory + fs + redis', () => {
       commandTimeout: 300,
     });
     // Redis in the middle, the filesystem as the slow tier.
-    const tiered = new TieredBytecodeCache([memory, store, fs], { onError: (e) => errors.push(e) });
+    const tiered = new TieredBytecodeCache([memory, store, fs], {
+      breaker: false,
+      onError: (e) => errors.push(e),
+    });
     const written = await put(tiered, 'page.html');
     expect(errors).toEqual([]);
 

@@ -20,7 +20,8 @@ export interface TestProxy {
 export async function startProxy(port: number, options: { delayMs?: number } = {}): Promise<TestProxy> {
   const { delayMs = 0 } = options;
   const sockets = new Set<Socket>();
-  let cut: { after: number; seen: number; onCut?: () => void | Promise<void>; done: () => void } | null = null;
+  let cut: { after: number; seen: number; onCut?: () => void | Promise<void>; done: () => void } | null =
+    null;
   const later = (fn: () => void) => (delayMs > 0 ? setTimeout(fn, delayMs) : fn());
   const server = createServer((client) => {
     const upstream = connect(port, '127.0.0.1');

@@ -25,6 +25,8 @@ export type LoadOutcome =
 export interface BucketOptions {
   /** Secrets: the first signs, any verifies. Empty: entries are neither signed nor checked. */
   secrets?: readonly Uint8Array[];
+  /** The template's name, for messages and `BCC_DEBUG` lines (the key is a hash). */
+  name?: string;
 }
 
 /** A stream's byte limit: a longer stream is a rejected entry, not an out-of-memory crash. */
@@ -50,6 +52,8 @@ export class Bucket {
   readonly environment: BucketEnvironment;
   readonly key: string;
   readonly checksum: string;
+  /** The template's name, when the bucket was made for one (messages only). */
+  readonly name: string | undefined;
   /** What the last `bytecodeFromBytes`/`loadBytecode` did; `null` before any load. */
   lastLoad: LoadOutcome | null = null;
   readonly #secrets: readonly Uint8Array[];
@@ -61,6 +65,7 @@ export class Bucket {
     this.key = key;
     this.checksum = checksum;
     this.#secrets = options.secrets ?? [];
+    this.name = options.name;
   }
 
   /** The compiled code, or `null` when the bucket is empty (a miss). */

@@ -1,6 +1,13 @@
 import { hash } from 'node:crypto';
+import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
 import { Bucket, type BucketEnvironment } from './bucket.js';
-import { BccBackendError, BccRejectedEntryError, BccUnsupportedError, isBccError } from './errors.js';
+import {
+  BccBackendError,
+  BccConfigError,
+  BccRejectedEntryError,
+  BccUnsupportedError,
+  isBccError,
+} from './errors.js';
 import { normalizeSecrets, type RejectReason, type SecretInput } from './format.js';
 import { type CacheStats, emptyStats } from './stats.js';
 
@@ -23,9 +30,38 @@ export interface BytecodeCacheOptions {
    * only reported through `onError`. `false`: they reject with a `BccBackendError`.
    */
   ignoreErrors?: boolean;
-  /** Called for every backend error and every entry refused for its signature. Must not throw. */
+  /**
+   * Called for every backend error and every entry refused for its signature. Must not throw.
+   * Without it, the first store failure and the first suspicious refusal of the process are
+   * each announced once with `process.emitWarning` (codes `BCC_STORE_FAILED`,
+   * `BCC_ENTRY_REJECTED`).
+   */
   onError?: (error: Error, context: ErrorContext) => void;
+  /**
+   * After a store failure (down, timeout, refused), skip the store for a back-off period
+   * instead of paying a timeout on every call: loads miss and writes are skipped at once, then
+   * one probe call decides whether to resume. Default on (`{ backoff: 1000, maxBackoff:
+   * 30000 }`); `false` turns it off.
+   */
+  breaker?: CircuitBreakerOptions | false;
 }
+
+/** Error codes that say something about an entry or the configuration, not that the store is down. */
+const NOT_A_STORE_FAILURE = new Set([
+  'ERR_BCC_ENTRY_TOO_LARGE',
+  'ERR_BCC_REJECTED_ENTRY',
+  'ERR_BCC_INSECURE_DIRECTORY',
+  'ERR_BCC_CONFIG',
+  'ERR_BCC_UNSUPPORTED',
+]);
+
+/** True when `error` means the store itself failed, which opens the circuit breaker. */
+export function isStoreFailure(error: unknown): boolean {
+  return !(isBccError(error) && NOT_A_STORE_FAILURE.has(error.code));
+}
+
+/** What was announced with process.emitWarning already: once per process, per kind and store. */
+const warned = new Set<string>();
 
 // Rejections that point at someone writing to the store, not at bit rot or a changed template:
 // these are reported through onError as well as counted.
@@ -41,6 +77,10 @@ export function rejectionWarning(reason: RejectReason): string | undefined {
 }
 
 const debug = process.env.BCC_DEBUG ? (message: string) => process.stderr.write(`bcc: ${message}\n`) : null;
+
+/** How a bucket is named in messages: the template, and the key that stores it. */
+const describeBucket = (bucket: Bucket) =>
+  bucket.name === undefined ? bucket.key : `${bucket.name} (${bucket.key})`;
 
 /**
  * The contract between bcc and a store. An adapter implements `loadBytecode` (fill the bucket
@@ -73,17 +113,31 @@ export abstract class BytecodeCache {
   readonly stats: CacheStats = emptyStats();
   protected readonly secrets: readonly Uint8Array[];
   protected readonly ignoreErrors: boolean;
+  /** Skips the store after a failure (see {@link BytecodeCacheOptions.breaker}); `null` when off. */
+  readonly breaker: CircuitBreaker | null;
   readonly #onError: ((error: Error, context: ErrorContext) => void) | undefined;
 
   constructor(options: BytecodeCacheOptions = {}) {
     this.secrets = normalizeSecrets(options.secret);
     this.ignoreErrors = options.ignoreErrors ?? true;
     this.#onError = options.onError;
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new BccConfigError(`onError must be a function, got ${typeof options.onError}`);
+    }
+    this.breaker = options.breaker === false ? null : new CircuitBreaker(options.breaker ?? {});
   }
 
   /** A short name of the store, used in error messages (`'redis'`, `'fs'`). */
   get backendName(): string {
     return this.constructor.name;
+  }
+
+  /**
+   * Where the store is, for operators' messages: the backend and its address or directory,
+   * never a password. Adapters override it; the default is {@link backendName}.
+   */
+  get storeName(): string {
+    return this.backendName;
   }
 
   /** Fills `bucket` from the store; a miss leaves it empty. May throw on backend errors. */
@@ -135,7 +189,7 @@ export abstract class BytecodeCache {
     source: string,
   ): Bucket {
     const key = this.getCacheKey(name, filename, environment.fingerprint);
-    return new Bucket(environment, key, this.getSourceChecksum(source), { secrets: this.secrets });
+    return new Bucket(environment, key, this.getSourceChecksum(source), { secrets: this.secrets, name });
   }
 
   /** Returns the template's bucket, filled from the store on a hit. */
@@ -146,11 +200,17 @@ export abstract class BytecodeCache {
     source: string,
   ): Promise<Bucket> {
     const bucket = this.createBucket(environment, name, filename, source);
+    if (this.breaker && !this.breaker.allow()) {
+      this.#skip('load');
+      this.recordLoad(bucket);
+      return bucket;
+    }
     try {
       await this.loadBytecode(bucket);
+      this.breaker?.success();
     } catch (error) {
       bucket.reset();
-      this.handleError(error, { operation: 'load', key: bucket.key });
+      this.#failed(error, { operation: 'load', key: bucket.key });
     }
     this.recordLoad(bucket);
     return bucket;
@@ -169,40 +229,65 @@ export abstract class BytecodeCache {
       );
     }
     const bucket = this.createBucket(environment, name, filename, source);
+    if (this.breaker && !this.breaker.allow()) {
+      this.#skip('load');
+      this.recordLoad(bucket);
+      return bucket;
+    }
     try {
       this.loadBytecodeSync(bucket);
+      this.breaker?.success();
     } catch (error) {
       bucket.reset();
-      this.handleError(error, { operation: 'load', key: bucket.key });
+      this.#failed(error, { operation: 'load', key: bucket.key });
     }
     this.recordLoad(bucket);
     return bucket;
   }
 
-  /** Stores the bucket. Throws `TypeError` for an empty bucket. */
-  async setBucket(bucket: Bucket): Promise<void> {
+  /**
+   * Stores the bucket; resolves to `true` when the store took it, `false` when the write was
+   * skipped or failed (reported through `onError`). Throws `TypeError` for an empty bucket.
+   */
+  async setBucket(bucket: Bucket): Promise<boolean> {
     const size = bucket.bytecodeToBytes().length;
+    if (this.breaker && !this.breaker.allow()) {
+      this.stats.writeFailures++;
+      this.#skip('dump');
+      return false;
+    }
     try {
       await this.dumpBytecode(bucket);
+      this.breaker?.success();
       this.recordWrite(size);
+      return true;
     } catch (error) {
       this.stats.writeFailures++;
-      this.handleError(error, { operation: 'dump', key: bucket.key });
+      this.#failed(error, { operation: 'dump', key: bucket.key });
+      return false;
     }
   }
 
   /** Synchronous {@link setBucket}, for stores that implement `dumpBytecodeSync`. */
-  setBucketSync(bucket: Bucket): void {
+  setBucketSync(bucket: Bucket): boolean {
     if (!this.dumpBytecodeSync) {
       throw new BccUnsupportedError(`${this.backendName} has no synchronous dump; use setBucket()`);
     }
     const size = bucket.bytecodeToBytes().length;
+    if (this.breaker && !this.breaker.allow()) {
+      this.stats.writeFailures++;
+      this.#skip('dump');
+      return false;
+    }
     try {
       this.dumpBytecodeSync(bucket);
+      this.breaker?.success();
       this.recordWrite(size);
+      return true;
     } catch (error) {
       this.stats.writeFailures++;
-      this.handleError(error, { operation: 'dump', key: bucket.key });
+      this.#failed(error, { operation: 'dump', key: bucket.key });
+      return false;
     }
   }
 
@@ -211,6 +296,11 @@ export abstract class BytecodeCache {
    * `concurrency` at a time). Errors follow `ignoreErrors` like `getBucket`.
    */
   async loadBuckets(buckets: readonly Bucket[], concurrency = 16): Promise<void> {
+    if (buckets.length > 0 && this.breaker && !this.breaker.allow()) {
+      this.#skip('loadMany');
+      for (const bucket of buckets) this.recordLoad(bucket);
+      return;
+    }
     try {
       if (this.loadMany) {
         await this.loadMany(buckets);
@@ -224,8 +314,9 @@ export abstract class BytecodeCache {
         };
         await Promise.all(Array.from({ length: Math.min(concurrency, buckets.length) }, worker));
       }
+      this.breaker?.success();
     } catch (error) {
-      this.handleError(error, { operation: 'loadMany' });
+      this.#failed(error, { operation: 'loadMany' });
     }
     for (const bucket of buckets) this.recordLoad(bucket);
   }
@@ -249,11 +340,40 @@ export abstract class BytecodeCache {
     if (!this.ignoreErrors) throw wrapped;
   }
 
-  /** Calls `onError` without ever letting the hook break a render. */
+  /**
+   * A call the open breaker turned away: a quiet miss or skipped write, except with
+   * `ignoreErrors: false`, which wants to hear that the store is unavailable.
+   */
+  #skip(operation: ErrorContext['operation']): void {
+    if (this.ignoreErrors) return;
+    const last = this.breaker?.lastFailure;
+    throw new BccBackendError(
+      this.backendName,
+      operation,
+      `${this.backendName} ${operation} skipped: the store failed moments ago and is being left alone for a while (circuit breaker); last failure: ${last instanceof Error ? last.message : String(last)}`,
+      { cause: last instanceof Error ? last : new Error(String(last)) },
+    );
+  }
+
+  /** A failed store call: opens the breaker when the store itself failed, then {@link handleError}. */
+  #failed(error: unknown, context: ErrorContext): void {
+    if (isStoreFailure(error)) this.breaker?.failure(error);
+    else this.breaker?.success();
+    this.handleError(error, context);
+  }
+
+  /**
+   * Calls `onError` without ever letting the hook break a render. Without a hook, the first
+   * store failure and the first suspicious refusal of the process are announced once each.
+   */
   protected report(error: Error, context: ErrorContext): void {
     debug?.(`${context.operation}${context.key ? ` ${context.key}` : ''}: ${error.message}`);
+    if (this.#onError === undefined) {
+      warnOnce(error, this.storeName);
+      return;
+    }
     try {
-      this.#onError?.(error, context);
+      this.#onError(error, context);
     } catch {
       // A failing hook must not turn a cache problem into a rendering failure.
     }
@@ -273,14 +393,14 @@ export abstract class BytecodeCache {
     if (outcome?.status === 'rejected') {
       this.stats.bytesRead += outcome.bytes;
       this.stats.rejected[outcome.reason] = (this.stats.rejected[outcome.reason] ?? 0) + 1;
-      debug?.(`rejected ${bucket.key}: ${outcome.reason}`);
+      debug?.(`rejected ${describeBucket(bucket)}: ${outcome.reason}`);
       const why = rejectionWarning(outcome.reason);
       if (why) {
         this.report(
           new BccRejectedEntryError(
             bucket.key,
             outcome.reason,
-            `${this.backendName}: refused entry ${bucket.key}: ${why}`,
+            `${this.backendName}: refused entry ${describeBucket(bucket)}: ${why}`,
           ),
           {
             operation: 'load',
@@ -295,6 +415,25 @@ export abstract class BytecodeCache {
     this.stats.writes++;
     this.stats.bytesWritten += size;
   }
+}
+
+/**
+ * Announces a store's first failure, or its first suspicious refusal, once per process: an
+ * operator who set no `onError` still learns that the cache is not doing its job, and why.
+ */
+function warnOnce(error: Error, store: string): void {
+  const rejected = isBccError(error) && error.code === 'ERR_BCC_REJECTED_ENTRY';
+  const code = rejected ? 'BCC_ENTRY_REJECTED' : 'BCC_STORE_FAILED';
+  const once = `${code}\0${store}`;
+  if (warned.has(once)) return;
+  warned.add(once);
+  const what = rejected
+    ? `bcc refused an entry of ${store}: ${error.message}`
+    : `bcc's store ${store} failed; templates compile as without a cache until it recovers: ${error.message}`;
+  process.emitWarning(what, {
+    code,
+    detail: 'Shown once per process. Pass onError to the cache to see every occurrence, or set BCC_DEBUG=1.',
+  });
 }
 
 /**

@@ -27,11 +27,18 @@ export interface LoadedTemplate<T> extends Instantiated<T> {
   readonly from: LoadedFrom;
   /**
    * Call after the template's first use (its first render): stores the entry again with a V8
-   * code cache taken now, when the entry had none or V8 rejected it. Does nothing otherwise,
-   * and nothing the second time. Never throws for backend errors unless the cache was made
-   * with `ignoreErrors: false`.
+   * code cache taken now, when the entry had none or V8 rejected it. Resolves to `true` when
+   * the store took it; `false` when there was nothing to store, the store refused it, or it
+   * ran already. Never throws for backend errors unless the cache was made with
+   * `ignoreErrors: false`.
    */
-  persistCodeCache(): Promise<void>;
+  persistCodeCache(): Promise<boolean>;
+  /**
+   * The write of a freshly compiled entry (`storeOnCompile`), which runs in the background so
+   * no render waits for a store: resolves to `true` when the store took it. `false` at once
+   * for a template that came from the cache or was not stored.
+   */
+  readonly stored: Promise<boolean>;
 }
 
 /** Options of {@link loadTemplate}. */
@@ -68,15 +75,18 @@ export function loadTemplate<T = unknown>(
   if (existing) return existing as Promise<LoadedTemplate<T>>;
   const started = (async () => {
     const bucket = await cache.getBucket(environment, template.name, template.filename, template.source);
-    let from: LoadedFrom;
-    if (bucket.code) {
-      from = bucket.code.v8 ? 'cache+v8' : 'cache';
-    } else {
-      bucket.code = { js: await environment.compile(template.source, template.name, template.filename) };
-      from = 'compiled';
-      if (options.storeOnCompile ?? true) await cache.setBucket(bucket);
-    }
-    return finish<T>(bucket, from, options, (b) => cache.setBucket(b));
+    const from: LoadedFrom = bucket.code ? (bucket.code.v8 ? 'cache+v8' : 'cache') : 'compiled';
+    bucket.code ??= { js: await environment.compile(template.source, template.name, template.filename) };
+    // Instantiate before storing: code that does not run is never stored.
+    const store = (b: Bucket) => cache.setBucket(b);
+    return finish<T>(
+      bucket,
+      from,
+      options,
+      store,
+      from === 'compiled' && (options.storeOnCompile ?? true),
+      false,
+    );
   })();
   const settled = started.finally(() => pending.delete(id));
   pending.set(id, settled as Promise<LoadedTemplate<unknown>>);
@@ -94,38 +104,53 @@ export function loadTemplateSync<T = unknown>(
   options: LoadTemplateOptions = {},
 ): LoadedTemplate<T> {
   const bucket = cache.getBucketSync(environment, template.name, template.filename, template.source);
-  let from: LoadedFrom;
-  if (bucket.code) {
-    from = bucket.code.v8 ? 'cache+v8' : 'cache';
-  } else {
+  const from: LoadedFrom = bucket.code ? (bucket.code.v8 ? 'cache+v8' : 'cache') : 'compiled';
+  if (!bucket.code) {
     const js = environment.compile(template.source, template.name, template.filename);
     if (typeof js !== 'string')
       throw new TypeError('loadTemplateSync needs an environment whose compile() is synchronous');
     bucket.code = { js };
-    from = 'compiled';
-    if (options.storeOnCompile ?? true) cache.setBucketSync(bucket);
   }
-  return finish<T>(bucket, from, options, async (b) => cache.setBucketSync(b));
+  // Synchronous stores write before this returns (a process that renders once and exits still
+  // leaves an entry); instantiating first keeps code that does not run out of the store.
+  const store = async (b: Bucket) => cache.setBucketSync(b);
+  return finish<T>(
+    bucket,
+    from,
+    options,
+    store,
+    from === 'compiled' && (options.storeOnCompile ?? true),
+    true,
+  );
 }
 
 function finish<T>(
   bucket: Bucket,
   from: LoadedFrom,
   options: LoadTemplateOptions,
-  store: (bucket: Bucket) => Promise<void>,
+  store: (bucket: Bucket) => Promise<boolean>,
+  storeNow: boolean,
+  synchronous: boolean,
 ): LoadedTemplate<T> {
   const code = bucket.code!;
   const result = instantiate<T>(code, { filename: options.scriptFilename ?? bucket.key });
-  let persisted: Promise<void> | null = result.needsCodeCache ? null : Promise.resolve();
+  // Not awaited: the render goes on while the entry is written (a synchronous store has
+  // written it by the time `store` returns its promise).
+  const stored = storeNow ? store(bucket) : Promise.resolve(false);
+  let persisted: Promise<boolean> | null = result.needsCodeCache ? null : Promise.resolve(false);
   return {
     ...result,
     bucket,
     from,
+    stored,
     persistCodeCache() {
       persisted ??= (async () => {
+        // After the first write, so the entry with the V8 cache is the one that stays. A
+        // synchronous store has finished it, and writes this one before returning, too.
+        if (!synchronous) await stored.catch(() => false);
         // The V8 cache belongs to exactly this JavaScript: never pair it with a recompile.
         bucket.code = { js: code.js, v8: result.createCodeCache() };
-        await store(bucket);
+        return store(bucket);
       })();
       return persisted;
     },

@@ -1,3 +1,4 @@
+export { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
 export {
   Bucket,
   type BucketCode,

@@ -1,9 +1,11 @@
+import { CircuitBreaker } from './breaker.js';
 import { Bucket, type LoadOutcome } from './bucket.js';
 import {
   BytecodeCache,
   type BytecodeCacheOptions,
   type ErrorContext,
   isBytecodeCache,
+  isStoreFailure,
   rejectionWarning,
 } from './cache.js';
 import { BccBackendError, BccConfigError, BccRejectedEntryError, isBccError } from './errors.js';
@@ -112,12 +114,19 @@ export class TieredBytecodeCache extends BytecodeCache {
   /** Backfill writes done and failed, over all tiers. */
   readonly backfills = { writes: 0, failures: 0 };
   readonly #concurrency: number;
+  readonly #breakers: (CircuitBreaker | null)[];
   readonly #pending = new Set<Promise<void>>();
   // The last backfill of each key, so a later dump of the same key lands after it, not under it.
   readonly #pendingByKey = new Map<string, Promise<void>>();
 
   constructor(tiers: readonly BytecodeCache[], options: TieredBytecodeCacheOptions = {}) {
-    super(withTierSecrets(checkTiers(tiers), options));
+    // Each tier has its own breaker below: one for the whole stack would stop a healthy memory
+    // tier along with a dead Redis.
+    super({ ...withTierSecrets(checkTiers(tiers), options), breaker: false });
+    const breakerOptions = options.breaker;
+    this.#breakers = tiers.map(() =>
+      breakerOptions === false ? null : new CircuitBreaker(breakerOptions ?? {}),
+    );
     const concurrency = options.concurrency ?? 16;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new BccConfigError(`concurrency must be a positive integer, got ${String(options.concurrency)}`);
@@ -152,7 +161,7 @@ export class TieredBytecodeCache extends BytecodeCache {
     for (const [i, tier] of this.tiers.entries()) {
       bucket.lastLoad = null;
       try {
-        tier.loadBytecodeSync!(bucket);
+        this.#onTierSync(i, () => tier.loadBytecodeSync!(bucket), 'load');
       } catch (error) {
         bucket.reset();
         errors.push(this.#tierError(error, i, 'load'));
@@ -177,7 +186,9 @@ export class TieredBytecodeCache extends BytecodeCache {
     bucket.bytecodeToBytes(); // an empty bucket is the caller's bug: TypeError, not a backend error
     const backfill = this.#pendingByKey.get(bucket.key);
     if (backfill) await backfill;
-    const results = await Promise.allSettled(this.tiers.map(async (tier) => tier.dumpBytecode(bucket)));
+    const results = await Promise.allSettled(
+      this.tiers.map(async (tier, i) => this.#onTier(i, () => tier.dumpBytecode(bucket))),
+    );
     const errors = results.flatMap((r, i) =>
       r.status === 'rejected' ? [this.#tierError(r.reason, i, 'dump')] : [],
     );
@@ -189,7 +200,7 @@ export class TieredBytecodeCache extends BytecodeCache {
     const errors: Error[] = [];
     for (const [i, tier] of this.tiers.entries()) {
       try {
-        tier.dumpBytecodeSync!(bucket);
+        this.#onTierSync(i, () => tier.dumpBytecodeSync!(bucket));
       } catch (error) {
         errors.push(this.#tierError(error, i, 'dump'));
       }
@@ -228,10 +239,10 @@ export class TieredBytecodeCache extends BytecodeCache {
     const errors: Error[] = [];
     const rejections = new Map<Bucket, LoadOutcome>();
     let pending = buckets;
-    for (const [i, tier] of this.tiers.entries()) {
+    for (let i = 0; i < this.tiers.length; i++) {
       if (pending.length === 0) break;
       for (const bucket of pending) bucket.lastLoad = null;
-      const error = await this.#loadFromTier(tier, pending);
+      const error = await this.#loadFromTier(i, pending);
       if (error !== undefined) errors.push(this.#tierError(error, i, operation));
       const missed: Bucket[] = [];
       for (const bucket of pending) {
@@ -256,8 +267,20 @@ export class TieredBytecodeCache extends BytecodeCache {
     else throw this.#combine(errors, operation);
   }
 
-  /** Loads `buckets` from one tier; returns (does not throw) the tier's first error. */
-  async #loadFromTier(tier: BytecodeCache, buckets: readonly Bucket[]): Promise<unknown> {
+  /**
+   * Loads `buckets` from tier `i`, unless its breaker is open (then they stay empty); returns
+   * (does not throw) the tier's first error, which opens its breaker when the store failed.
+   */
+  async #loadFromTier(i: number, buckets: readonly Bucket[]): Promise<unknown> {
+    const breaker = this.#breakers[i];
+    if (breaker && !breaker.allow()) return this.ignoreErrors ? undefined : this.#skipped(i, breaker);
+    const error = await this.#loadFromTierNow(this.tiers[i]!, buckets);
+    if (error !== undefined && isStoreFailure(error)) breaker?.failure(error);
+    else breaker?.success();
+    return error;
+  }
+
+  async #loadFromTierNow(tier: BytecodeCache, buckets: readonly Bucket[]): Promise<unknown> {
     if (buckets.length === 1) {
       try {
         await tier.loadBytecode(buckets[0]!);
@@ -305,8 +328,7 @@ export class TieredBytecodeCache extends BytecodeCache {
       await Promise.all(
         this.tiers.slice(0, found).map(async (tier, i) => {
           try {
-            await tier.dumpBytecode(copy);
-            this.backfills.writes++;
+            if (await this.#onTier(i, () => tier.dumpBytecode(copy))) this.backfills.writes++;
           } catch (error) {
             this.backfills.failures++;
             this.#reportQuietly(this.#tierError(error, i, 'dump'), { operation: 'dump', key: bucket.key });
@@ -325,13 +347,60 @@ export class TieredBytecodeCache extends BytecodeCache {
   #backfillSync(bucket: Bucket, found: number): void {
     for (let i = 0; i < found; i++) {
       try {
-        this.tiers[i]!.dumpBytecodeSync!(bucket);
-        this.backfills.writes++;
+        if (this.#onTierSync(i, () => this.tiers[i]!.dumpBytecodeSync!(bucket))) this.backfills.writes++;
       } catch (error) {
         this.backfills.failures++;
         this.#reportQuietly(this.#tierError(error, i, 'dump'), { operation: 'dump', key: bucket.key });
       }
     }
+  }
+
+  /** The error a tier skipped by its open breaker stands for, with `ignoreErrors: false`. */
+  #skipped(i: number, breaker: CircuitBreaker, operation: Operation = 'load'): Error {
+    const last = breaker.lastFailure;
+    const name = this.tiers[i]!.backendName;
+    return new BccBackendError(
+      name,
+      operation,
+      `tier ${i} (${name}) ${operation} skipped: it failed moments ago (circuit breaker); last failure: ${last instanceof Error ? last.message : String(last)}`,
+      { cause: last instanceof Error ? last : new Error(String(last)) },
+    );
+  }
+
+  /** Runs `call` on tier `i` unless its breaker is open; `false` when skipped. Failures open it. */
+  async #onTier(i: number, call: () => Promise<void>): Promise<boolean> {
+    const breaker = this.#breakers[i];
+    if (breaker && !breaker.allow()) {
+      if (this.ignoreErrors) return false;
+      throw this.#skipped(i, breaker, 'dump');
+    }
+    try {
+      await call();
+    } catch (error) {
+      if (isStoreFailure(error)) breaker?.failure(error);
+      else breaker?.success();
+      throw error;
+    }
+    breaker?.success();
+    return true;
+  }
+
+  /** Synchronous {@link #onTier}. */
+  #onTierSync(i: number, call: () => void, operation: Operation = 'dump'): boolean {
+    const breaker = this.#breakers[i];
+    if (breaker && !breaker.allow()) {
+      if (this.ignoreErrors) return false;
+      throw this.#skipped(i, breaker, operation);
+    }
+    try {
+      call();
+    } catch (error) {
+      if (isStoreFailure(error)) breaker?.failure(error);
+      else breaker?.success();
+      throw error;
+    }
+    breaker?.success();
+    return true;
   }
 
   /** Counts and reports a faster tier's refused entry when a slower tier served the bucket. */

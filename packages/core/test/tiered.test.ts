@@ -118,7 +118,10 @@ describe('TieredBytecodeCache', () => {
   it('a dead middle tier: loads fall through to the slow tier, writes reach the others, errors are reported', async () => {
     const errors: Error[] = [];
     const [fast, dead, slow] = [new MemoryBytecodeCache(), new DeadStore(), new MapStore()];
-    const tiered = new TieredBytecodeCache([fast, dead, slow], { onError: (e) => errors.push(e) });
+    const tiered = new TieredBytecodeCache([fast, dead, slow], {
+      breaker: false,
+      onError: (e) => errors.push(e),
+    });
 
     await put(tiered, 'page.html', 'src');
     expect(fast.count).toBe(1);

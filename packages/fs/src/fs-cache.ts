@@ -89,6 +89,11 @@ export class FileSystemBytecodeCache extends BytecodeCache {
     return 'fs';
   }
 
+  /** `fs <directory>`. */
+  override get storeName(): string {
+    return `fs ${this.directory}`;
+  }
+
   /** The path of `key`'s entry file. */
   pathOf(key: string): string {
     return join(this.directory, this.#names.fileName(key));

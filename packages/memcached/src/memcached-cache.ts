@@ -10,6 +10,17 @@ import memjs from 'memjs';
 import { checkPrefix, entryKey, isVersion, namespaceKey, newVersion } from './keys.js';
 import { guardReplySize, RESET_MESSAGE, resetBrokenConnections } from './memjs-guard.js';
 
+/** How many servers the options name (a client you pass counts by its own server list). */
+function serverCount(options: MemcachedBytecodeCacheOptions): number {
+  if (options.client) {
+    const servers = (options.client as { servers?: unknown }).servers;
+    return Array.isArray(servers) ? servers.length : 1;
+  }
+  const { servers } = options;
+  if (typeof servers === 'string') return servers.split(',').length;
+  return Array.isArray(servers) ? servers.length : 1;
+}
+
 /** Our own deadline passed: the connection may hold a reply that will never complete. */
 class MemcachedTimeoutError extends Error {}
 
@@ -120,6 +131,8 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   recoveries = 0;
   /** Replies refused because they announced more bytes than any entry can have. */
   oversizedReplies = 0;
+  /** The size the last refused reply announced. */
+  lastOversizedReply = 0;
   readonly #ownsClient: boolean;
   #version: string | null = null;
   #versionReadAt = 0;
@@ -131,7 +144,9 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   #logFlush: NodeJS.Immediate | null = null;
 
   constructor(options: MemcachedBytecodeCacheOptions = {}) {
-    super(options);
+    // One dead server of several says nothing about the others: a cache-wide breaker would
+    // turn every key into a miss. Several servers get no breaker unless one is asked for.
+    super({ ...options, breaker: options.breaker ?? (serverCount(options) > 1 ? false : undefined) });
     const prefix = options.prefix ?? 'bcc/';
     checkPrefix(prefix);
     if (
@@ -189,13 +204,21 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     this.#ownsClient = !options.client;
     this.client = options.client ?? this.#makeClient(options.servers, options.options);
     // A GET reply holds 4 bytes of flags and the value, which is at most one item.
-    guardReplySize(this.client, maxItemSize + 4, () => {
+    guardReplySize(this.client, maxItemSize + 4, (bytes) => {
       this.oversizedReplies++;
+      this.lastOversizedReply = bytes;
     });
   }
 
   override get backendName(): string {
     return 'memcached';
+  }
+
+  /** `memcached host:port,…` (never the SASL password). */
+  override get storeName(): string {
+    const servers = (this.client as { servers?: { host?: string; port?: number }[] }).servers;
+    const list = Array.isArray(servers) ? servers.map((s) => `${s.host}:${s.port}`).join(',') : 'client';
+    return `memcached ${list} (prefix ${this.prefix})`;
   }
 
   /** The memcached key an entry is stored under right now (it changes with every `clear()`). */
@@ -207,10 +230,27 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   async loadBytecode(bucket: Bucket): Promise<void> {
     const deadline = performance.now() + this.timeout;
     const version = await this.#within(this.#currentVersion(), 'namespace GET', deadline);
-    const bytes = bytesOf(
-      await this.#call(this.client.get(entryKey(this.prefix, version, bucket.key)), 'GET', deadline),
-    );
+    const refusedBefore = this.oversizedReplies;
+    let reply: unknown;
+    try {
+      reply = await this.#call(this.client.get(entryKey(this.prefix, version, bucket.key)), 'GET', deadline);
+    } catch (error) {
+      // The guard dropped a reply larger than any entry: the entry is the problem, not the server.
+      if (this.oversizedReplies !== refusedBefore) throw this.#oversized(bucket.key, error);
+      throw error;
+    }
+    const bytes = bytesOf(reply);
     if (bytes) bucket.bytecodeFromBytes(bytes);
+  }
+
+  #oversized(key: string, cause: unknown): BccEntryTooLargeError {
+    const error = new BccEntryTooLargeError(
+      this.lastOversizedReply,
+      this.maxItemSize,
+      `memcached: the value at entry ${key} announced ${this.lastOversizedReply} bytes, more than maxItemSize (${this.maxItemSize}), so it is no entry of this cache; it was not read (a miss). Delete it, or raise maxItemSize`,
+    );
+    (error as { cause?: unknown }).cause = cause;
+    return error;
   }
 
   async dumpBytecode(bucket: Bucket): Promise<void> {
@@ -234,11 +274,12 @@ export class MemcachedBytecodeCache extends BytecodeCache {
   }
 
   /** Entries over the item size are a skipped write reported through `onError`, never an exception. */
-  override async setBucket(bucket: Bucket): Promise<void> {
+  override async setBucket(bucket: Bucket): Promise<boolean> {
     try {
-      await super.setBucket(bucket);
+      return await super.setBucket(bucket);
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'ERR_BCC_ENTRY_TOO_LARGE') throw error;
+      return false;
     }
   }
 

@@ -93,7 +93,8 @@ describe('a value far larger than any entry at a bcc key', () => {
       if (other.code === null) expect((await load(cache, 'small.html')).code?.js).toBe(small.js);
     }
     expect(cache.oversizedReplies).toBe(3);
-    expect(errors.some((e) => /announced a 50331652-byte reply/.test(e.message))).toBe(true);
+    expect(errors.some((e) => /announced 50331652 bytes, more than maxItemSize/.test(e.message))).toBe(true);
+    expect(errors.every((e) => (e as { code?: string }).code === 'ERR_BCC_ENTRY_TOO_LARGE')).toBe(true);
     expect((await load(cache, 'small.html')).code?.js).toBe(small.js);
   }, 30_000);
 });

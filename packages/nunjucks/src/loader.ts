@@ -90,6 +90,15 @@ export function useBytecodeCache(
     ((error: Error) =>
       process.emitWarning(`bcc: storing a V8 code cache failed: ${error.message}`, 'BccWarning'));
 
+  const track = (write: Promise<unknown>) => {
+    const tracked: Promise<void> = write.then(
+      () => undefined,
+      (error: Error) => reportWriteError(error),
+    );
+    const done = tracked.finally(() => pending.delete(done));
+    pending.add(done);
+  };
+
   const persist = (template: ReadyTemplate, deferred: boolean) => {
     const store = template.persist;
     if (!store) return;
@@ -98,8 +107,9 @@ export function useBytecodeCache(
     // Sync caches: persistCodeCache runs its synchronous write before returning.
     const first = deferred ? new Promise<void>((resolve) => setImmediate(resolve)).then(store) : store();
     const write = first
-      .then(() => {
-        stats.codeCachesStored++;
+      .then((stored) => {
+        // Only what the store took: a refused or skipped write is not a stored code cache.
+        if (stored) stats.codeCachesStored++;
       })
       .catch((error: Error) => reportWriteError(error))
       .finally(() => pending.delete(write));
@@ -160,12 +170,14 @@ export function useBytecodeCache(
       );
     },
     async async(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
-      return readyTemplate(
-        await loadTemplate(cache, environment, templateOf(info, name, source), {
-          ...loadOptions,
-          scriptFilename: info.path ?? name,
-        }),
-      );
+      const loaded = await loadTemplate(cache, environment, templateOf(info, name, source), {
+        ...loadOptions,
+        scriptFilename: info.path ?? name,
+      });
+      // The entry of a fresh compile is written in the background: the render does not wait
+      // for the store, and flush() does.
+      track(loaded.stored);
+      return readyTemplate(loaded);
     },
   };
 

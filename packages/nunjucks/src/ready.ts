@@ -15,7 +15,7 @@ export interface ReadyTemplate {
   /** Template names the code loads by literal name (for prefetching). */
   readonly dependencies: readonly string[];
   /** Stores the entry again with a V8 code cache; `null` when it needs none, or once started. */
-  persist: (() => Promise<void>) | null;
+  persist: (() => Promise<boolean>) | null;
 }
 
 const ready = new WeakMap<LoadedTemplate<unknown>, ReadyTemplate>();

@@ -86,7 +86,10 @@ export class RedisBytecodeCache extends BytecodeCache {
   #lastConnectionError: Error | null = null;
 
   constructor(options: RedisBytecodeCacheOptions = {}) {
-    super(options);
+    // A cluster master that dies says nothing about the other masters' slots: a cache-wide
+    // breaker would turn every key into a miss. Clusters get no breaker unless one is asked for.
+    const cluster = options.client !== undefined && isCluster(options.client);
+    super({ ...options, breaker: options.breaker ?? (cluster ? false : undefined) });
     const prefix = options.prefix ?? 'bcc/';
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new BccConfigError(
@@ -142,6 +145,14 @@ export class RedisBytecodeCache extends BytecodeCache {
 
   override get backendName(): string {
     return 'redis';
+  }
+
+  /** `redis host:port/db` or `redis cluster`, with the prefix (never the password). */
+  override get storeName(): string {
+    const client = this.client;
+    if (isCluster(client)) return `redis cluster (prefix ${this.prefix})`;
+    const { host, port, db } = client.options;
+    return `redis ${host}:${port}/${db ?? 0} (prefix ${this.prefix})`;
   }
 
   /** The Redis key of an entry, before ioredis' own `keyPrefix`. */

@@ -137,6 +137,7 @@ describe('Redis Cluster specifics', () => {
     const cache = new RedisBytecodeCache({
       client: shared,
       prefix: `dead-${run}/`,
+      breaker: false,
       onError: (e) => errors.push(e),
     });
     const names = Array.from({ length: 30 }, (_, i) => `d${i}.html`);

@@ -127,6 +127,11 @@ export class S3BytecodeCache extends BytecodeCache {
     return 's3';
   }
 
+  /** `s3://bucket/prefix`. */
+  override get storeName(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
   /** The object key of an entry. */
   objectKey(key: string): string {
     return this.prefix + key;

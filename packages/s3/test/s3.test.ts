@@ -148,6 +148,7 @@ describe('S3BytecodeCache', () => {
     await store(writer, 'page.html');
     const denied = s3.cache({
       prefix: 'denied/',
+      breaker: false,
       clientConfig: {
         endpoint: s3.endpoint,
         region: 'us-east-1',

@@ -85,7 +85,8 @@ export function runFaultSuite(api: TestApi, target: FaultTarget): void {
       () =>
         withOutage(async (kill) => {
           const errors: Error[] = [];
-          const cache = await fresh({ onError: (e) => errors.push(e) });
+          // Per-call behaviour: the breaker (tested on its own below) would skip calls after the first failure.
+          const cache = await fresh({ breaker: false, onError: (e) => errors.push(e) });
           await write(cache, 'page.html');
           expect((await load(cache, 'page.html')).code).not.toBeNull();
 
@@ -121,7 +122,7 @@ export function runFaultSuite(api: TestApi, target: FaultTarget): void {
       () =>
         withOutage(async (kill, start) => {
           const errors: Error[] = [];
-          const cache = await fresh({ onError: (e) => errors.push(e) });
+          const cache = await fresh({ breaker: false, onError: (e) => errors.push(e) });
           await write(cache, 'page.html');
           await kill();
           expect((await settles(load(cache, 'page.html'), hang)).code).toBeNull();
@@ -149,7 +150,7 @@ export function runFaultSuite(api: TestApi, target: FaultTarget): void {
       'with ignoreErrors: false, rejects with a BccBackendError carrying the cause while down, and resumes after',
       () =>
         withOutage(async (kill, start) => {
-          const cache = await fresh({ ignoreErrors: false });
+          const cache = await fresh({ ignoreErrors: false, breaker: false });
           await write(cache, 'page.html');
           await kill();
 
@@ -180,6 +181,37 @@ export function runFaultSuite(api: TestApi, target: FaultTarget): void {
       timeout,
     );
 
+    it(
+      'with the circuit breaker (the default): one failure, then calls miss without reaching the dead store, and hits resume after the back-off',
+      () =>
+        withOutage(async (kill, start) => {
+          const errors: Error[] = [];
+          const cache = await fresh({
+            breaker: { backoff: 100, maxBackoff: 400 },
+            onError: (e) => errors.push(e),
+          });
+          await write(cache, 'page.html');
+          await kill();
+          expect((await settles(load(cache, 'page.html'), hang)).code).toBeNull();
+          const reported = errors.length;
+          expect(reported).toBeGreaterThanOrEqual(1);
+          // Within the back-off: misses and skipped writes at once, nothing new to report.
+          for (let i = 0; i < 5; i++) {
+            expect((await settles(load(cache, 'page.html'), hang)).code).toBeNull();
+            await settles(write(cache, `skipped${i}.html`), hang);
+          }
+          expect(errors.length).toBe(reported);
+          expect(cache.breaker?.skipped).toBeGreaterThanOrEqual(10);
+          expectBackendErrors(cache, errors);
+          await start();
+          // The back-off may have grown to maxBackoff once or twice before the store came back.
+          const within = resume.within + 2 * 400;
+          expect(await hitsResume(cache, 'after.html', { within, environment: env })).toBe(true);
+          expect(cache.breaker?.isOpen).toBe(false);
+        }),
+      timeout,
+    );
+
     const createSilent = target.createSilent;
     if (createSilent) {
       it(
@@ -194,7 +226,10 @@ export function runFaultSuite(api: TestApi, target: FaultTarget): void {
           const address = silent.address();
           const port = typeof address === 'object' && address ? address.port : 0;
           const errors: Error[] = [];
-          const cache = await createSilent({ port, options: { onError: (e) => errors.push(e) } });
+          const cache = await createSilent({
+            port,
+            options: { breaker: false, onError: (e) => errors.push(e) },
+          });
           try {
             expect((await settles(load(cache, 'page.html'), hang)).code).toBeNull();
             await expect(settles(write(cache, 'page.html'), hang)).resolves.toBeUndefined();

@@ -76,7 +76,7 @@ function collect(target: FaultTarget) {
     expect,
   };
   runFaultSuite(api, { hangTimeout: 200, resumeTimeout: 300, ...target });
-  expect(tests).toHaveLength(3);
+  expect(tests).toHaveLength(4);
   return tests;
 }
 
@@ -151,7 +151,7 @@ describe('the fault suite itself', () => {
       server: down,
       create: ({ namespace, options }) => new Stuck(down, `${namespace}/`, options),
     };
-    expect(await failing(target)).toEqual([all[1], all[2]]);
+    expect(await failing(target)).toEqual([all[1], all[2], all[3]]);
   });
 
   it('fails the restart test when a store said to resume at once needs a retry', async () => {
