@@ -427,6 +427,7 @@ function parseEntry(input: string, schemes: SchemeTable): ParsedEntry {
     // No cause: Node's "Invalid URL" error carries the whole input, password included, as `input`.
     throw new BccConfigError(`malformed cache URL "${redacted}": not a valid URL`);
   }
+  refuseControlCharacters(url, redacted);
   return { url, scheme, hosts, bare, redacted };
 }
 
@@ -560,16 +561,52 @@ function resolveFromCwd(packageName: string): string | undefined {
   }
 }
 
-/** The error with the URL's password removed from its message (and its cause's). */
+/**
+ * Refuses control characters (a NUL, a newline) in the decoded parts of a URL: Node, the
+ * clients and the stores refuse them later, on every call, with errors that name none of it.
+ */
+function refuseControlCharacters(url: URL, redacted: string): void {
+  const parts: [string, string][] = [
+    ['path', url.pathname],
+    ['user name', url.username],
+    ['password', url.password],
+    ...[...url.searchParams].map(([name, value]): [string, string] => [
+      `parameter "${name}"`,
+      `${name}=${value}`,
+    ]),
+  ];
+  for (const [part, raw] of parts) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    if (/[\u0000-\u001f\u007f]/.test(decodeSafe(raw))) {
+      throw new BccConfigError(
+        `the ${part} of cache URL "${redacted}" holds a control character (such as %00); remove it`,
+      );
+    }
+  }
+}
+
+/**
+ * The error with the URL's password removed from its message (and its cause's): the URL as
+ * given becomes its redacted form, and the password itself is masked where it stands as a
+ * whole word. Not every occurrence of its characters: a password "a" must not turn
+ * "redis" into "redi***".
+ */
 function scrubbed(error: unknown, input: string): unknown {
   const secrets = passwordsIn(input);
   if (secrets.length === 0) return error;
+  const redacted = redactCacheUrl(input);
+  const words = secrets.map(
+    (secret) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(secret)}(?![\\p{L}\\p{N}])`, 'gu'),
+  );
+  const mask = (text: string) => {
+    let out = text.split(input).join(redacted);
+    for (const word of words) out = out.replace(word, '***');
+    return out;
+  };
   const scrub = (value: unknown) => {
     if (!(value instanceof Error)) return;
-    for (const secret of secrets) {
-      value.message = value.message.split(secret).join('***');
-      if (value.stack) value.stack = value.stack.split(secret).join('***');
-    }
+    value.message = mask(value.message);
+    if (value.stack) value.stack = mask(value.stack);
   };
   scrub(error);
   scrub((error as { cause?: unknown } | null)?.cause);
@@ -590,6 +627,10 @@ function passwordsIn(input: string): string[] {
     if (SECRET_PARAM.test(decodeSafe(match[1]!)) && match[2]) found.push(match[2], decodeSafe(match[2]));
   }
   return [...new Set(found)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function decodeSafe(text: string): string {

@@ -215,6 +215,37 @@ describe('createBytecodeCache: errors', () => {
     expect(redactCacheUrl('rediss://hunter2@h')).toBe('rediss://***@h');
   });
 
+  it('masks the password, not every occurrence of its characters', async () => {
+    const schemes = {
+      leaky: ((url: URL) => {
+        throw new Error(
+          `redis at ${url.href} refused password ${decodeURIComponent(url.password)}; check redis`,
+        );
+      }) as CreateFromUrl,
+    };
+    const error = await configError('leaky://admin:e@h:6379', { schemes });
+    expect(error.message).toContain('refused password ***; check redis');
+    expect(error.message).toContain('leaky://admin:***@h:6379');
+  });
+
+  it.each([
+    'redis://127.0.0.1:6379/%00',
+    'store://h/a%00b',
+    'store://u:p%00w@h',
+    'store://h?prefix=a%0Ab',
+    'store://h?pre%00fix=a',
+  ])('refuses control characters in %s with a config error', async (spec) => {
+    const { factory } = recording();
+    const error = await configError(spec, { schemes: { store: factory } });
+    expect(error.message).toMatch(/control character|database number/);
+  });
+
+  it('refuses an authority that is only ":@"', async () => {
+    const { factory } = recording();
+    const error = await configError('store://:@', { schemes: { store: factory } });
+    expect(error.code).toBe('ERR_BCC_CONFIG');
+  });
+
   it('an adapter that is not installed is BccAdapterNotInstalledError saying what to install', async () => {
     const error = await configError('store://x', { schemes: { store: '@bcc/definitely-not-installed' } });
     expect(error).toMatchObject({
