@@ -1,4 +1,6 @@
 // The circuit breaker, the once-per-process warnings, and writes that never hold up a render.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../src/breaker.js';
 import type { Bucket } from '../src/bucket.js';
@@ -229,4 +231,19 @@ describe('memory held by MemoryBytecodeCache', () => {
     }
     expect(total).toBe(cache.size);
   });
+});
+
+describe('a process that keeps loading templates it has never seen', () => {
+  it('stays within a 48 MB heap over 30,000 distinct templates (V8 trims its script cache under pressure)', () => {
+    const fixture = fileURLToPath(new URL('./fixtures/many-templates.mjs', import.meta.url));
+    const run = spawnSync(process.execPath, ['--max-old-space-size=48', fixture, '30000'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.stderr).not.toMatch(/heap out of memory/i);
+    expect(run.status).toBe(0);
+    const { count, heapUsed } = JSON.parse(run.stdout) as { count: number; heapUsed: number };
+    expect(count).toBe(30000);
+    expect(heapUsed).toBeLessThan(48 * 1024 * 1024);
+  }, 130_000);
 });
