@@ -6,7 +6,11 @@
  * slowest cache call per store (bounded by the adapter's timeout), and, for every restart,
  * how long until workers hit that store again.
  *
- *   node chaos.mjs [--rounds 3] [--down 2500] [--workers 4] [--stores redis,memcached,s3] [--no-tiered]
+ *   node chaos.mjs [--rounds 3] [--down 2500] [--workers 4] [--stores redis,memcached,s3] [--no-tiered] [--no-sick]
+ *
+ * Afterwards (unless `--no-sick`), memcached and Redis servers of its own are killed five times
+ * each in the middle of a 512 KB reply and restarted, and a 64 MB value is planted at a bcc key:
+ * it reports how soon the same cache instance hits again and what the huge value cost.
  *
  * Each worker renders through one cache per store and, unless `--no-tiered`, through a
  * TieredBytecodeCache over all of them (reported as `tiered`).
@@ -16,6 +20,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { scriptArgs, toNumber } from './lib/args.mjs';
+import { sickServerChecks } from './lib/sick-servers.mjs';
 import { openStores } from './lib/stores.mjs';
 
 const args = scriptArgs({
@@ -26,6 +31,7 @@ const args = scriptArgs({
   stores: { default: 'redis,memcached,s3' },
   tiered: { default: true, type: 'boolean' },
   'no-tiered': { default: false, type: 'boolean' },
+  'no-sick': { default: false, type: 'boolean' },
 });
 const tiered = args.tiered && !args['no-tiered'];
 const rounds = toNumber(args.rounds);
@@ -167,7 +173,11 @@ const worstResume = Math.max(0, ...resumed.map((r) => r.resumeMs));
 // A call may overrun its bound by the time the event loop takes to notice (4 workers, 3 servers
 // and this script share 2 cores), not by more.
 const overBound = targets.filter((name) => final[name].maxCallMs > TIMEOUTS[name] * 1.5 + 250);
+// Then sick servers of their own: killed in the middle of large replies, and a huge planted value.
+const sick = args['no-sick'] ? { ok: true, lines: [] } : await sickServerChecks({ log });
+for (const line of sick.lines) console.log(`chaos sick-server ${line}`);
 const ok =
+  sick.ok &&
   failed === 0 &&
   failures.length === 0 &&
   resumed.length === restarts.length &&
