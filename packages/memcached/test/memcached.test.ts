@@ -265,3 +265,25 @@ describe('MemcachedBytecodeCache', () => {
     }
   });
 });
+
+describe('options are checked when the cache is made', () => {
+  it.each([
+    [{ ttl: 1e300 }, /ttl must be a number of seconds from 1/],
+    [{ timeout: 2 ** 31 }, /timeout must be a number of milliseconds from 1 to 2147483647/],
+    [{ timeout: 0 }, /timeout must be/],
+    [{ servers: [] }, /servers must name at least one server/],
+    [{ servers: '' }, /servers must name at least one server/],
+    [{ servers: 'a:1,,b:2' }, /servers must name at least one server/],
+    [{ namespaceRefresh: 2 ** 31 }, /namespaceRefresh must be/],
+    [{ client: { get: 1 } as never }, /client must have get/],
+  ])('%j is a BccConfigError', (options, message) => {
+    let thrown: unknown;
+    try {
+      new MemcachedBytecodeCache(options as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as { code?: string }).code).toBe('ERR_BCC_CONFIG');
+    expect((thrown as Error).message).toMatch(message);
+  });
+});
