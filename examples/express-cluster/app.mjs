@@ -4,7 +4,7 @@
 // the filesystem cache in its private default directory; `BCC_CACHE=none` turns bcc off;
 // `BCC_CACHE="memory:,file:///var/cache/app"` or `"redis://127.0.0.1:6379/0?prefix=app/"` work
 // as well (install the adapter package it names).
-import { createBytecodeCacheFromEnv } from '@bcc/core';
+import { createBytecodeCacheFromEnv, isDisabledCache } from '@bcc/core';
 import { useBytecodeCache } from '@bcc/nunjucks';
 import express from 'express';
 import nunjucks from 'nunjucks';
@@ -18,10 +18,9 @@ export async function createApp({ worker = 0 } = {}) {
   env.express(app);
   app.set('view engine', 'njk');
 
-  let bcc = null;
-  if (process.env.BCC_CACHE?.trim() !== 'none') {
-    bcc = useBytecodeCache(env, await createBytecodeCacheFromEnv({ fallback: 'file:' }));
-  }
+  // BCC_CACHE=none (or off) gives a disabled cache: useBytecodeCache then leaves env untouched.
+  const cache = await createBytecodeCacheFromEnv({ fallback: 'file:' });
+  const bcc = isDisabledCache(cache) ? null : useBytecodeCache(env, cache);
 
   for (const page of pages) {
     app.get(page === 'home' ? '/' : `/${page}`, (_req, res, next) => {

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BytecodeCache, type BytecodeCacheOptions, isBytecodeCache } from './cache.js';
+import { DisabledBytecodeCache, isOffSpec } from './disabled.js';
 import { BccAdapterNotInstalledError, BccConfigError, isBccError } from './errors.js';
 import { MemoryBytecodeCache } from './memory.js';
 import { TieredBytecodeCache } from './tiered.js';
@@ -87,6 +88,9 @@ export interface CreateBytecodeCacheOptions extends BytecodeCacheOptions {
  * `memcached://host1:11211,host2:11211` (`?prefix=&ttl=`), `s3://bucket/prefix`
  * (`?region=&endpoint=&forcePathStyle=`). See docs/configuration.md.
  *
+ * `none` or `off` (any case) makes a {@link DisabledBytecodeCache}: bcc turned off, and engine
+ * integrations given it leave the engine as it was.
+ *
  * Without `options.secret`, the secret comes from `BCC_SECRET` (and `BCC_SECRET_PREVIOUS`, still
  * accepted while keys rotate); never from the URL.
  *
@@ -99,6 +103,8 @@ export async function createBytecodeCache(
   options: CreateBytecodeCacheOptions = {},
 ): Promise<BytecodeCache> {
   const { schemes: extraSchemes, importAdapter, concurrency, env = process.env, ...given } = options;
+  // `none` / `off`: bcc turned off by configuration, not an error.
+  if (isOffSpec(spec)) return new DisabledBytecodeCache();
   const envSecret = given.secret === undefined ? secretFromEnv(env) : undefined;
   const cacheOptions = envSecret ? { ...given, secret: envSecret } : given;
   const schemes = schemeTable(extraSchemes);

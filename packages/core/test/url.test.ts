@@ -3,6 +3,7 @@
 // which depends on them; core cannot without a dependency cycle.
 import { describe, expect, it } from 'vitest';
 import type { BytecodeCache } from '../src/cache.js';
+import { isDisabledCache } from '../src/disabled.js';
 import { MemoryBytecodeCache } from '../src/memory.js';
 import { TieredBytecodeCache } from '../src/tiered.js';
 import {
@@ -394,5 +395,25 @@ describe('createBytecodeCacheFromEnv', () => {
     );
     expect(error?.stack).toMatch(/^BccConfigError: BCC_CACHE: unknown cache scheme/);
     expect(error?.stack).not.toContain('BCC_CACHE: BCC_CACHE');
+  });
+});
+
+describe('turning bcc off', () => {
+  it.each(['none', 'off', ' OFF ', 'None'])(
+    'BCC_CACHE=%j makes a disabled cache that never loads or stores',
+    async (value) => {
+      const cache = await createBytecodeCacheFromEnv({ env: { BCC_CACHE: value } });
+      expect(isDisabledCache(cache)).toBe(true);
+      expect(cache.backendName).toBe('none');
+      const bucket = cache.createBucket({ fingerprint: 'x' }, 'a', null, 'src');
+      bucket.code = { js: '1' };
+      await cache.setBucket(bucket);
+      expect((await cache.getBucket({ fingerprint: 'x' }, 'a', null, 'src')).code).toBeNull();
+      expect((await createBytecodeCache(value)).backendName).toBe('none');
+    },
+  );
+
+  it('a real cache is not disabled', async () => {
+    expect(isDisabledCache(await createBytecodeCache('memory:'))).toBe(false);
   });
 });

@@ -155,7 +155,9 @@ export class FileSystemBytecodeCache extends BytecodeCache {
   }
 
   /**
-   * Removes this cache's entry files (those matching `pattern`) and temp files its writers left
+   * Removes every entry file matching `pattern` in `directory`: with the defaults, the entries
+   * of every app of this user that also uses the defaults (set `pattern` or `directory` per app
+   * to keep them apart). Also removes temp files its writers left
    * behind when they died (older than {@link STALE_TEMP_MS}). Leaves everything else alone:
    * other patterns' entries, temp files of writes in progress, unrelated files, directories.
    * Files that vanish meanwhile (another process clearing too) are not an error.

@@ -3,6 +3,7 @@ import {
   BccUnsupportedError,
   type BytecodeCache,
   isBytecodeCache,
+  isDisabledCache,
   loadTemplate,
   loadTemplateSync,
 } from '@bcc/core';
@@ -56,6 +57,8 @@ export function useBytecodeCache(
   if (!nenv || !Array.isArray(nenv.loaders) || typeof nenv.render !== 'function') {
     throw new BccConfigError('useBytecodeCache needs a nunjucks.Environment as its first argument');
   }
+  // BCC_CACHE=none: bcc is off, and the environment stays exactly as it was.
+  if (isDisabledCache(cache)) return inertHandle(nenv, cache);
   if (!isBytecodeCache(cache)) {
     throw new BccConfigError(
       'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
@@ -358,4 +361,20 @@ export function useBytecodeCache(
   };
   installed.set(nenv, handle);
   return handle;
+}
+
+/** The handle of a disabled cache (`BCC_CACHE=none`): nothing is installed, nothing is counted. */
+function inertHandle(nenv: NunjucksEnvironment, cache: BytecodeCache): NunjucksBytecodeCache {
+  return {
+    cache,
+    environment: new NunjucksTemplateEnvironment(nenv),
+    mode: 'sync',
+    stats: { compiled: 0, cache: 0, cacheV8: 0, codeCachesStored: 0, compileErrors: 0 },
+    async flush() {},
+    async warm() {
+      return { total: 0, hits: 0, compiled: 0, failed: [], missing: [] };
+    },
+    async preload() {},
+    dispose() {},
+  };
 }

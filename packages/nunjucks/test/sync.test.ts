@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MemoryBytecodeCache } from '@bcc/core';
+import { createBytecodeCacheFromEnv, MemoryBytecodeCache } from '@bcc/core';
 import { FileSystemBytecodeCache } from '@bcc/fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useBytecodeCache } from '../src/index.js';
@@ -161,5 +161,27 @@ describe('useBytecodeCache with the synchronous API', () => {
     ).toThrow(/no synchronous load/);
     expect(() => useBytecodeCache({}, new MemoryBytecodeCache())).toThrow(/nunjucks.Environment/);
     expect(() => useBytecodeCache(fixtures.createEnvironment(), {} as never)).toThrow(/bcc cache/);
+  });
+});
+
+describe('BCC_CACHE=none', () => {
+  it('a disabled cache leaves the environment exactly as it was', async () => {
+    const env = fixtures.createEnvironment();
+    const loaders = env.loaders.map((loader) => ({ loader, getSource: loader.getSource }));
+    const render = env.render;
+    const cache = await createBytecodeCacheFromEnv({ env: { BCC_CACHE: 'none' } });
+    const handle = useBytecodeCache(env, cache);
+    expect(env.render).toBe(render);
+    for (const { loader, getSource } of loaders) expect(loader.getSource).toBe(getSource);
+    const plain = fixtures.createEnvironment();
+    expect(env.render('pages/home.njk', fixtures.context)).toBe(
+      plain.render('pages/home.njk', fixtures.context),
+    );
+    expect(handle.stats.compiled).toBe(0);
+    expect(await handle.warm()).toMatchObject({ total: 0 });
+    handle.dispose();
+    // Turning it off twice, or on after off, is not an error.
+    useBytecodeCache(env, cache).dispose();
+    useBytecodeCache(env, new MemoryBytecodeCache()).dispose();
   });
 });

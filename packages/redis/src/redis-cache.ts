@@ -14,6 +14,21 @@ import { withTimeout } from './timeout.js';
 /** A single-node ioredis client or an ioredis Cluster. */
 export type RedisClient = Redis | Cluster;
 
+/**
+ * What the cache calls on a client you pass, by shape: ioredis 5 and 6 `Redis` and `Cluster`
+ * clients fit (both are tested), and so does anything with the same methods. Checked when the
+ * cache is made.
+ */
+export interface RedisClientLike {
+  getrangeBuffer(key: string, start: number, end: number): Promise<Buffer>;
+  set(key: string, value: Buffer, ...options: never[]): Promise<unknown>;
+  pipeline(): unknown;
+  scan(cursor: string | number, ...options: never[]): Promise<[cursor: string, keys: string[]]>;
+  unlink(...keys: string[]): Promise<number>;
+  readonly status: string;
+  readonly options: object;
+}
+
 /** Options of {@link RedisBytecodeCache}. */
 export interface RedisBytecodeCacheOptions extends BytecodeCacheOptions {
   /**
@@ -22,7 +37,7 @@ export interface RedisBytecodeCacheOptions extends BytecodeCacheOptions {
    * {@link commandTimeout}, but a command it stopped waiting for may still sit in ioredis'
    * offline queue.
    */
-  client?: RedisClient;
+  client?: RedisClient | RedisClientLike;
   /** Where to connect when no `client` is given, e.g. `redis://127.0.0.1:6379/0`. */
   url?: string;
   /** ioredis options for the client the cache makes; they override the cache's defaults. */
@@ -88,7 +103,7 @@ export class RedisBytecodeCache extends BytecodeCache {
   constructor(options: RedisBytecodeCacheOptions = {}) {
     // A cluster master that dies says nothing about the other masters' slots: a cache-wide
     // breaker would turn every key into a miss. Clusters get no breaker unless one is asked for.
-    const cluster = options.client !== undefined && isCluster(options.client);
+    const cluster = options.client !== undefined && isCluster(options.client as RedisClient);
     super({ ...options, breaker: options.breaker ?? (cluster ? false : undefined) });
     const prefix = options.prefix ?? 'bcc/';
     if (typeof prefix !== 'string' || prefix.length === 0) {
@@ -135,7 +150,8 @@ export class RedisBytecodeCache extends BytecodeCache {
     this.commandTimeout = commandTimeout;
     this.maxEntrySize = maxEntrySize;
     if (options.client) {
-      this.client = options.client;
+      // ioredis 5 and 6 share every method the cache calls; the type says 6 for brevity.
+      this.client = options.client as RedisClient;
       this.#ownsClient = false;
     } else {
       this.client = this.#makeClient(options.url, options.options);
