@@ -1,4 +1,18 @@
-import { BccConfigError } from './errors.js';
+import { BccConfigError, isBccError } from './errors.js';
+
+/** Error codes that say something about an entry or the configuration, not that the store is down. */
+const NOT_A_STORE_FAILURE = new Set([
+  'ERR_BCC_ENTRY_TOO_LARGE',
+  'ERR_BCC_REJECTED_ENTRY',
+  'ERR_BCC_INSECURE_DIRECTORY',
+  'ERR_BCC_CONFIG',
+  'ERR_BCC_UNSUPPORTED',
+]);
+
+/** True when `error` means the store itself failed (down, timed out, refused), which opens a breaker. */
+export function isStoreFailure(error: unknown): boolean {
+  return !(isBccError(error) && NOT_A_STORE_FAILURE.has(error.code));
+}
 
 /** Options of the circuit breaker every cache puts in front of its store. */
 export interface CircuitBreakerOptions {
@@ -63,6 +77,12 @@ export class CircuitBreaker {
     this.#openUntil = 0;
     this.#probing = false;
     this.#backoff = this.#initial;
+  }
+
+  /** Records how a call ended: without an error, or with one that is not the store's, it closes. */
+  settle(error?: unknown): void {
+    if (error !== undefined && isStoreFailure(error)) this.failure(error);
+    else this.success();
   }
 
   /** The store failed (down, timed out, refused): skip it for the back-off period. */

@@ -46,20 +46,6 @@ export interface BytecodeCacheOptions {
   breaker?: CircuitBreakerOptions | false;
 }
 
-/** Error codes that say something about an entry or the configuration, not that the store is down. */
-const NOT_A_STORE_FAILURE = new Set([
-  'ERR_BCC_ENTRY_TOO_LARGE',
-  'ERR_BCC_REJECTED_ENTRY',
-  'ERR_BCC_INSECURE_DIRECTORY',
-  'ERR_BCC_CONFIG',
-  'ERR_BCC_UNSUPPORTED',
-]);
-
-/** True when `error` means the store itself failed, which opens the circuit breaker. */
-export function isStoreFailure(error: unknown): boolean {
-  return !(isBccError(error) && NOT_A_STORE_FAILURE.has(error.code));
-}
-
 /** What was announced with process.emitWarning already: once per process, per kind and store. */
 const warned = new Set<string>();
 
@@ -357,8 +343,7 @@ export abstract class BytecodeCache {
 
   /** A failed store call: opens the breaker when the store itself failed, then {@link handleError}. */
   #failed(error: unknown, context: ErrorContext): void {
-    if (isStoreFailure(error)) this.breaker?.failure(error);
-    else this.breaker?.success();
+    this.breaker?.settle(error);
     this.handleError(error, context);
   }
 

@@ -77,16 +77,7 @@ export function loadTemplate<T = unknown>(
     const bucket = await cache.getBucket(environment, template.name, template.filename, template.source);
     const from: LoadedFrom = bucket.code ? (bucket.code.v8 ? 'cache+v8' : 'cache') : 'compiled';
     bucket.code ??= { js: await environment.compile(template.source, template.name, template.filename) };
-    // Instantiate before storing: code that does not run is never stored.
-    const store = (b: Bucket) => cache.setBucket(b);
-    return finish<T>(
-      bucket,
-      from,
-      options,
-      store,
-      from === 'compiled' && (options.storeOnCompile ?? true),
-      false,
-    );
+    return finish<T>(bucket, from, options, { store: (b) => cache.setBucket(b), synchronous: false });
   })();
   const settled = started.finally(() => pending.delete(id));
   pending.set(id, settled as Promise<LoadedTemplate<unknown>>);
@@ -112,28 +103,20 @@ export function loadTemplateSync<T = unknown>(
     bucket.code = { js };
   }
   // Synchronous stores write before this returns (a process that renders once and exits still
-  // leaves an entry); instantiating first keeps code that does not run out of the store.
-  const store = async (b: Bucket) => cache.setBucketSync(b);
-  return finish<T>(
-    bucket,
-    from,
-    options,
-    store,
-    from === 'compiled' && (options.storeOnCompile ?? true),
-    true,
-  );
+  // leaves an entry).
+  return finish<T>(bucket, from, options, { store: async (b) => cache.setBucketSync(b), synchronous: true });
 }
 
 function finish<T>(
   bucket: Bucket,
   from: LoadedFrom,
   options: LoadTemplateOptions,
-  store: (bucket: Bucket) => Promise<boolean>,
-  storeNow: boolean,
-  synchronous: boolean,
+  { store, synchronous }: { store: (bucket: Bucket) => Promise<boolean>; synchronous: boolean },
 ): LoadedTemplate<T> {
   const code = bucket.code!;
+  // Instantiate before storing: code that does not run is never stored.
   const result = instantiate<T>(code, { filename: options.scriptFilename ?? bucket.key });
+  const storeNow = from === 'compiled' && (options.storeOnCompile ?? true);
   // Not awaited: the render goes on while the entry is written (a synchronous store has
   // written it by the time `store` returns its promise).
   const stored = storeNow ? store(bucket) : Promise.resolve(false);

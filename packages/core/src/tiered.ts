@@ -5,7 +5,6 @@ import {
   type BytecodeCacheOptions,
   type ErrorContext,
   isBytecodeCache,
-  isStoreFailure,
   rejectionWarning,
 } from './cache.js';
 import { BccBackendError, BccConfigError, BccRejectedEntryError, isBccError } from './errors.js';
@@ -273,10 +272,13 @@ export class TieredBytecodeCache extends BytecodeCache {
    */
   async #loadFromTier(i: number, buckets: readonly Bucket[]): Promise<unknown> {
     const breaker = this.#breakers[i];
-    if (breaker && !breaker.allow()) return this.ignoreErrors ? undefined : this.#skipped(i, breaker);
+    try {
+      if (!this.#gate(i, 'load')) return undefined;
+    } catch (skipped) {
+      return skipped;
+    }
     const error = await this.#loadFromTierNow(this.tiers[i]!, buckets);
-    if (error !== undefined && isStoreFailure(error)) breaker?.failure(error);
-    else breaker?.success();
+    breaker?.settle(error);
     return error;
   }
 
@@ -367,39 +369,40 @@ export class TieredBytecodeCache extends BytecodeCache {
     );
   }
 
+  /**
+   * Whether tier `i` may be called now: `false` while its breaker is open (with `ignoreErrors:
+   * false`, a `BccBackendError` instead).
+   */
+  #gate(i: number, operation: Operation): boolean {
+    const breaker = this.#breakers[i];
+    if (!breaker || breaker.allow()) return true;
+    if (this.ignoreErrors) return false;
+    throw this.#skipped(i, breaker, operation);
+  }
+
   /** Runs `call` on tier `i` unless its breaker is open; `false` when skipped. Failures open it. */
   async #onTier(i: number, call: () => Promise<void>): Promise<boolean> {
-    const breaker = this.#breakers[i];
-    if (breaker && !breaker.allow()) {
-      if (this.ignoreErrors) return false;
-      throw this.#skipped(i, breaker, 'dump');
-    }
+    if (!this.#gate(i, 'dump')) return false;
     try {
       await call();
     } catch (error) {
-      if (isStoreFailure(error)) breaker?.failure(error);
-      else breaker?.success();
+      this.#breakers[i]?.settle(error);
       throw error;
     }
-    breaker?.success();
+    this.#breakers[i]?.settle();
     return true;
   }
 
   /** Synchronous {@link #onTier}. */
   #onTierSync(i: number, call: () => void, operation: Operation = 'dump'): boolean {
-    const breaker = this.#breakers[i];
-    if (breaker && !breaker.allow()) {
-      if (this.ignoreErrors) return false;
-      throw this.#skipped(i, breaker, operation);
-    }
+    if (!this.#gate(i, operation)) return false;
     try {
       call();
     } catch (error) {
-      if (isStoreFailure(error)) breaker?.failure(error);
-      else breaker?.success();
+      this.#breakers[i]?.settle(error);
       throw error;
     }
-    breaker?.success();
+    this.#breakers[i]?.settle();
     return true;
   }
 
