@@ -5,9 +5,15 @@ import { type NunjucksEnvironment, nunjucksModule, type TemplateProps } from './
 /** Errors thrown by Nunjucks' compiler, as opposed to cache or backend errors. */
 const compileErrors = new WeakSet<object>();
 
-/** True when `error` came out of Nunjucks' compiler (a template syntax error and the like). */
+/**
+ * True when `error` came out of Nunjucks' compiler (a template syntax error and the like), or
+ * V8 refused the JavaScript it generated (a `SyntaxError` while instantiating: Nunjucks'
+ * parser accepts some templates, such as a symbol ending in a backslash, whose code does not
+ * parse). Either way the template goes back to Nunjucks as source, which reports the error
+ * exactly as it would without bcc; nothing is stored.
+ */
 export function isCompileError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && compileErrors.has(error);
+  return typeof error === 'object' && error !== null && (compileErrors.has(error) || error instanceof SyntaxError);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BccBackendError, BccUnsupportedError, type Bucket, MemoryBytecodeCache } from '@bcc/core';
+import nunjucks from 'nunjucks';
 import { describe, expect, it } from 'vitest';
 import { useBytecodeCache } from '../src/index.js';
 import {
@@ -10,6 +11,7 @@ import {
   fixtures,
   renderAsync,
   renderError,
+  tempDir,
 } from './helpers.js';
 
 const pages = [...fixtures.syncPages, ...fixtures.asyncPages];
@@ -213,4 +215,55 @@ describe('useBytecodeCache with the callback API', () => {
     const error = await renderError(env, 'pages/home.njk');
     expect(error.message).toMatch(/store is down/);
   });
+});
+
+describe('JavaScript that Nunjucks generates but V8 refuses', () => {
+  // Nunjucks' parser accepts a symbol ending in a backslash; the code it generates holds an
+  // unterminated string literal. Plain Nunjucks reports that through the render callback,
+  // naming the template.
+  const broken = { 'bad.njk': '{{ foo\\ }}', 'child.njk': '{% extends "bad.njk" %}' };
+
+  function environmentFor(dir: string) {
+    return new nunjucks.Environment(new nunjucks.FileSystemLoader(dir));
+  }
+
+  const outcome = (env: nunjucks.Environment, name: string) =>
+    new Promise<string>((resolve) => {
+      let settled = false;
+      try {
+        env.render(name, {}, (error, out) => {
+          settled = true;
+          resolve(error ? `callback ${error.name}: ${error.message}` : `ok ${out}`);
+        });
+      } catch (error) {
+        if (!settled) resolve(`thrown ${(error as Error).name}: ${(error as Error).message}`);
+      }
+    });
+
+  it.each(['sync', 'async'] as const)(
+    'is reported as plain Nunjucks reports it, and never stored (%s caches)',
+    async (mode) => {
+      const { dir, remove } = tempDir();
+      try {
+        for (const [name, source] of Object.entries(broken)) writeFileSync(join(dir, name), source);
+        const cache = mode === 'sync' ? new MemoryBytecodeCache() : new AsyncOnlyCache();
+        for (const name of Object.keys(broken)) {
+          const expected = await outcome(environmentFor(dir), name);
+          expect(expected).toMatch(/^callback Template render error: .*bad\.njk.*SyntaxError/s);
+          // Twice: a second environment on the same cache must not find a stored broken entry.
+          for (let round = 0; round < 2; round++) {
+            const env = environmentFor(dir);
+            const handle = useBytecodeCache(env, cache);
+            expect(await outcome(env, name)).toBe(expected);
+            await handle.flush();
+            handle.dispose();
+          }
+        }
+        // Only child.njk, which compiles (its parent is what fails), was stored; bad.njk never was.
+        expect(cache.stats.writes).toBe(1);
+      } finally {
+        remove();
+      }
+    },
+  );
 });
