@@ -13,7 +13,9 @@ const compileErrors = new WeakSet<object>();
  * exactly as it would without bcc; nothing is stored.
  */
 export function isCompileError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (compileErrors.has(error) || error instanceof SyntaxError);
+  return (
+    typeof error === 'object' && error !== null && (compileErrors.has(error) || error instanceof SyntaxError)
+  );
 }
 
 /**

@@ -16,7 +16,7 @@ import type {
   SourceCallback,
   TemplateProps,
 } from './internals.js';
-import { rememberLoader, restoreLoader } from './originals.js';
+import { originalOf, standInFor } from './originals.js';
 import { PreparedTemplates } from './prepared.js';
 import { type ReadyTemplate, readyTemplate } from './ready.js';
 import { sourceOf, templateOf } from './template-source.js';
@@ -245,16 +245,20 @@ export function useBytecodeCache(
 
   const inNunjucksCache = (name: string) => nenv.loaders.some((loader) => loader.cache?.[name]);
 
-  for (const loader of nenv.loaders) {
-    const own = rememberLoader(loader);
+  // Each loader gets a stand-in in this environment's `loaders` (see standInFor): the loader
+  // object itself is never changed, so environments sharing it each compile with their own
+  // options, and disposing them in any order restores every one.
+  const standIns: NunjucksLoader[] = [];
+  nenv.loaders.forEach((loader, index) => {
+    const own = { getSource: loader.getSource, async: loader.async };
     const loaderIsAsync = !!own.async;
+    let getSource: NunjucksLoader['getSource'];
     if (mode === 'sync' && !loaderIsAsync) {
-      loader.getSource = function (this: NunjucksLoader, name: string) {
-        return transformSync(own.getSource.call(this, name), name);
-      } as NunjucksLoader['getSource'];
+      getSource = ((name: string) =>
+        transformSync(own.getSource.call(loader, name), name)) as NunjucksLoader['getSource'];
     } else if (mode === 'sync') {
-      loader.getSource = function (this: NunjucksLoader, name: string, cb?: SourceCallback) {
-        own.getSource.call(this, name, (error, info) => {
+      getSource = ((name: string, cb?: SourceCallback) => {
+        own.getSource.call(loader, name, (error, info) => {
           if (error) return cb!(error);
           let result: LoaderSourceInfo | null | undefined;
           try {
@@ -265,12 +269,11 @@ export function useBytecodeCache(
           cb!(null, result);
         });
         return undefined;
-      } as NunjucksLoader['getSource'];
+      }) as NunjucksLoader['getSource'];
     } else {
-      loader.async = true;
-      loader.getSource = function (this: NunjucksLoader, name: string, cb?: SourceCallback) {
+      getSource = ((name: string, cb?: SourceCallback) => {
         if (loaderIsAsync) {
-          own.getSource.call(this, name, (error, info) => {
+          own.getSource.call(loader, name, (error, info) => {
             if (error) cb!(error);
             else transformAsync(info, name, cb!);
           });
@@ -278,16 +281,19 @@ export function useBytecodeCache(
         }
         let info: LoaderSourceInfo | null | undefined;
         try {
-          info = own.getSource.call(this, name);
+          info = own.getSource.call(loader, name);
         } catch (error) {
           cb!(error as Error);
           return undefined;
         }
         transformAsync(info, name, cb!);
         return undefined;
-      } as NunjucksLoader['getSource'];
+      }) as NunjucksLoader['getSource'];
     }
-  }
+    const standIn = standInFor(loader, getSource, mode === 'async' ? true : own.async);
+    standIns.push(standIn);
+    nenv.loaders[index] = standIn;
+  });
 
   const ownRender = Object.hasOwn(nenv, 'render') ? nenv.render : undefined;
   if (mode === 'async') {
@@ -350,7 +356,10 @@ export function useBytecodeCache(
       await prepared.prefetch(names);
     },
     dispose() {
-      for (const loader of nenv.loaders) restoreLoader(loader);
+      // Put back each loader this environment still holds our stand-in for.
+      nenv.loaders.forEach((loader, index) => {
+        if (standIns.includes(loader)) nenv.loaders[index] = originalOf(loader)!.loader;
+      });
       if (mode === 'async') {
         if (ownRender) nenv.render = ownRender;
         else delete (nenv as Partial<NunjucksEnvironment>).render;

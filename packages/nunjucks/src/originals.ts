@@ -1,41 +1,58 @@
 import type { NunjucksLoader } from './internals.js';
 
-/** A loader's own `getSource` and `async`, as they were before bcc wrapped them. */
+/** A loader as bcc found it: the object, and its own `getSource` and `async`. */
 export interface OriginalLoader {
+  loader: NunjucksLoader;
   getSource: NunjucksLoader['getSource'];
   async: boolean | undefined;
 }
 
-const originals = new WeakMap<NunjucksLoader, OriginalLoader>();
+/** bcc's per-environment stand-ins, each mapped to the loader it stands for. */
+const standIns = new WeakMap<object, OriginalLoader>();
 
-/** Remembers the loader's own methods before bcc wraps them. */
-export function rememberLoader(loader: NunjucksLoader): OriginalLoader {
-  const own = { getSource: loader.getSource, async: loader.async };
-  originals.set(loader, own);
-  return own;
+/**
+ * A stand-in for `loader` in one environment's `loaders`: it answers `getSource` (and `async`)
+ * with bcc's versions and forwards everything else, reads and writes alike, to the loader
+ * itself. The loader object is never changed, so one loader shared by several environments
+ * gives each of them code compiled with its own options, and Nunjucks' template cache on the
+ * loader (`loader.cache`) stays shared exactly as without bcc.
+ */
+export function standInFor(
+  loader: NunjucksLoader,
+  getSource: NunjucksLoader['getSource'],
+  async: boolean | undefined,
+): NunjucksLoader {
+  const original: OriginalLoader = { loader, getSource: loader.getSource, async: loader.async };
+  const standIn = new Proxy(loader, {
+    get(target, property) {
+      if (property === 'getSource') return getSource;
+      if (property === 'async') return async;
+      return Reflect.get(target, property, target);
+    },
+    set(target, property, value) {
+      return Reflect.set(target, property, value, target);
+    },
+  });
+  standIns.set(standIn, original);
+  return standIn;
 }
 
-/** Puts a wrapped loader back as it was; false when bcc had not wrapped it. */
-export function restoreLoader(loader: NunjucksLoader): boolean {
-  const own = originals.get(loader);
-  if (!own) return false;
-  loader.getSource = own.getSource;
-  if (own.async === undefined) delete loader.async;
-  else loader.async = own.async;
-  originals.delete(loader);
-  return true;
+/** The loader a stand-in stands for, or `undefined` for a loader bcc did not wrap. */
+export function originalOf(loader: NunjucksLoader): OriginalLoader | undefined {
+  return standIns.get(loader);
 }
 
 /**
- * The loader's `getSource` as it was before bcc wrapped it: a warm-up reads source without
- * loading templates through the cache.
+ * The loader's `getSource` as it was before bcc stood in for it, bound to the loader itself: a
+ * warm-up reads source without loading templates through the cache.
  */
 export function originalGetSource(loader: NunjucksLoader): {
   getSource: NunjucksLoader['getSource'];
   async: boolean;
+  loader: NunjucksLoader;
 } {
-  const own = originals.get(loader);
+  const own = standIns.get(loader);
   return own
-    ? { getSource: own.getSource, async: !!own.async }
-    : { getSource: loader.getSource, async: !!loader.async };
+    ? { getSource: own.getSource, async: !!own.async, loader: own.loader }
+    : { getSource: loader.getSource, async: !!loader.async, loader };
 }

@@ -91,7 +91,7 @@ export class PreparedTemplates {
         if (own.async) break; // cannot read source synchronously; Nunjucks will load it itself
         let info: LoaderSourceInfo | null | undefined;
         try {
-          info = own.getSource.call(loader, resolved);
+          info = own.getSource.call(own.loader, resolved);
         } catch {
           break;
         }

@@ -74,10 +74,10 @@ export function templateNames(
 }
 
 function loadSource(loader: NunjucksLoader, name: string): Promise<LoaderSourceInfo | null | undefined> {
-  const { getSource, async } = originalGetSource(loader);
-  if (!async) return Promise.resolve(getSource.call(loader, name));
+  const own = originalGetSource(loader);
+  if (!own.async) return Promise.resolve(own.getSource.call(own.loader, name));
   return new Promise((resolve, reject) => {
-    getSource.call(loader, name, (error, info) => (error ? reject(error) : resolve(info)));
+    own.getSource.call(own.loader, name, (error, info) => (error ? reject(error) : resolve(info)));
   });
 }
 

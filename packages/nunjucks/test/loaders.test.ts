@@ -77,3 +77,64 @@ describe('other loaders', () => {
     expect(loads).toContain('pages/custom.njk');
   });
 });
+
+describe('one loader object, several environments', () => {
+  // Two areas of a site share one loader: one escapes HTML, the other uses other tags and does
+  // not. `noCache` keeps Nunjucks' own per-loader template cache out of the picture (with it,
+  // plain Nunjucks hands the second environment the first one's Template object, and so does bcc).
+  const templates = {
+    'card.njk': '<p>{{ html }}</p>\n',
+    'custom.njk': '<p><% html %></p>\n',
+  };
+  const context = { html: '<b>bold</b>' };
+
+  function setUp(withBcc: boolean, order: 'escaped-first' | 'raw-first') {
+    const loader = new nunjucks.FileSystemLoader('.');
+    const source = new Map(Object.entries(templates));
+    const shared = Object.assign(Object.create(Object.getPrototypeOf(loader)), {
+      getSource: (name: string) => ({ src: source.get(name), path: `/views/${name}`, noCache: false }),
+    }) as nunjucks.ILoader;
+    const original = shared.getSource;
+    const escaped = new nunjucks.Environment(shared, { autoescape: true, noCache: true });
+    const raw = new nunjucks.Environment(shared, {
+      autoescape: false,
+      noCache: true,
+      tags: { variableStart: '<%', variableEnd: '%>' },
+    });
+    const cache = new MemoryBytecodeCache();
+    const handles = withBcc ? [useBytecodeCache(escaped, cache), useBytecodeCache(raw, cache)] : [];
+    const envs = order === 'escaped-first' ? [escaped, raw] : [raw, escaped];
+    const out = envs.flatMap((env) => [env.render('card.njk', context), env.render('custom.njk', context)]);
+    return { out, handles, shared, original, escaped, raw };
+  }
+
+  it.each(['escaped-first', 'raw-first'] as const)(
+    'each environment gets code compiled with its own options (%s)',
+    (order) => {
+      const plain = setUp(false, order);
+      const cached = setUp(true, order);
+      expect(cached.out).toEqual(plain.out);
+      // And again, from the entries the first round stored.
+      const again = setUp(true, order === 'escaped-first' ? 'raw-first' : 'escaped-first');
+      const plainAgain = setUp(false, order === 'escaped-first' ? 'raw-first' : 'escaped-first');
+      expect(again.out).toEqual(plainAgain.out);
+    },
+  );
+
+  it.each([
+    [0, 1],
+    [1, 0],
+  ])('disposing the handles in any order (%i, %i) restores every loader exactly', (first, second) => {
+    const { handles, shared, original, escaped, raw } = setUp(true, 'escaped-first');
+    expect(shared.getSource).toBe(original);
+    handles[first]!.dispose();
+    handles[second]!.dispose();
+    for (const env of [escaped, raw]) {
+      const loaders = (env as unknown as { loaders: unknown[] }).loaders;
+      expect(loaders).toEqual([shared]);
+      expect(loaders[0]).toBe(shared);
+    }
+    expect(shared.getSource).toBe(original);
+    expect(Object.hasOwn(shared, 'async')).toBe(false);
+  });
+});
