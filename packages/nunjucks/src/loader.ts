@@ -1,6 +1,5 @@
 import {
   BccConfigError,
-  BccUnsupportedError,
   type BytecodeCache,
   isBytecodeCache,
   isDisabledCache,
@@ -83,6 +82,7 @@ export function useBytecodeCache(
     cacheV8: 0,
     codeCachesStored: 0,
     compileErrors: 0,
+    uncached: 0,
   };
   const counted = new WeakSet<object>();
   const pending = new Set<Promise<void>>();
@@ -223,6 +223,10 @@ export function useBytecodeCache(
       cb(null, result);
       return;
     }
+    if (synchronousCalls > 0) {
+      cb(null, answerNow(info, name, source));
+      return;
+    }
     prepared.load(info, name, source).then(
       (loaded) => {
         let result: LoaderSourceInfo;
@@ -241,6 +245,49 @@ export function useBytecodeCache(
         else process.nextTick(cb, error as Error);
       },
     );
+  };
+
+  // --- the synchronous API over an asynchronous store ------------------------------------
+  // A synchronous render cannot wait for Redis or S3. Rather than fail (or let Nunjucks quietly
+  // return null), a template the store cannot answer at once is served from the cache's first
+  // tier when that tier is synchronous (memory, filesystem) and has it, else compiled by
+  // Nunjucks exactly as without bcc, while bcc loads it into the cache in the background.
+  let synchronousCalls = 0;
+  let warnedUncached = false;
+  const syncTier = firstSynchronousTier(cache);
+  const notCached = new Error('not in the synchronous tier');
+  const lookupOnly = {
+    get fingerprint() {
+      return environment.fingerprint;
+    },
+    compile(): string {
+      throw notCached;
+    },
+  };
+
+  const answerNow = (info: LoaderSourceInfo, name: string, source: string): LoaderSourceInfo => {
+    if (syncTier) {
+      try {
+        const loaded = loadTemplateSync(syncTier, lookupOnly, templateOf(info, name, source), {
+          scriptFilename: info.path ?? name,
+        });
+        return toCode(info, name, readyTemplate(loaded));
+      } catch (error) {
+        if (error !== notCached && !isCompileError(error)) throw error;
+      }
+    }
+    stats.uncached++;
+    options.onLoad?.({ name, path: info.path, from: 'source' });
+    if (!warnedUncached && !options.onError) {
+      warnedUncached = true;
+      process.emitWarning(
+        `bcc: template "${name}" was rendered with the synchronous API before ${cache.backendName} (an asynchronous store) could answer, so Nunjucks compiled it without the cache. To get cache hits, call preload() at start-up or render with a callback (env.render(name, ctx, cb)).`,
+        { code: 'BCC_SYNC_RENDER_UNCACHED' },
+      );
+    }
+    // In the background, so the next process (or a preload) finds it in the store.
+    track(prepared.load(info, name, source));
+    return info;
   };
 
   const inNunjucksCache = (name: string) => nenv.loaders.some((loader) => loader.cache?.[name]);
@@ -316,15 +363,13 @@ export function useBytecodeCache(
         prepared.prefetch([name]).then(renderNow, renderNow);
         return undefined;
       }
-      // The synchronous API works once everything the template needs is loaded (a render with a
-      // callback or `preload()` before); otherwise Nunjucks would quietly return null. Say so.
-      const result = render.call(this, name, ctx as object);
-      if (result === null) {
-        throw new BccUnsupportedError(
-          `template "${name}" is loaded through ${cache.backendName}, which is asynchronous: render it with a callback (env.render(name, ctx, cb)), call preload() first, or use a memory or filesystem cache for synchronous rendering`,
-        );
+      // The synchronous API: every load in it must answer at once (see answerNow).
+      synchronousCalls++;
+      try {
+        return render.call(this, name, ctx as object);
+      } finally {
+        synchronousCalls--;
       }
-      return result;
     } as NunjucksEnvironment['render'];
   }
 
@@ -378,7 +423,7 @@ function inertHandle(nenv: NunjucksEnvironment, cache: BytecodeCache): NunjucksB
     cache,
     environment: new NunjucksTemplateEnvironment(nenv),
     mode: 'sync',
-    stats: { compiled: 0, cache: 0, cacheV8: 0, codeCachesStored: 0, compileErrors: 0 },
+    stats: { compiled: 0, cache: 0, cacheV8: 0, codeCachesStored: 0, compileErrors: 0, uncached: 0 },
     async flush() {},
     async warm() {
       return { total: 0, hits: 0, compiled: 0, failed: [], missing: [] };
@@ -386,4 +431,10 @@ function inertHandle(nenv: NunjucksEnvironment, cache: BytecodeCache): NunjucksB
     async preload() {},
     dispose() {},
   };
+}
+
+/** The first tier of a tiered cache when it can load synchronously (memory, filesystem). */
+function firstSynchronousTier(cache: BytecodeCache): BytecodeCache | null {
+  const first = (cache as { tiers?: readonly BytecodeCache[] }).tiers?.[0];
+  return first && typeof first.loadBytecodeSync === 'function' ? first : null;
 }

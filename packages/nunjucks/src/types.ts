@@ -47,6 +47,12 @@ export interface NunjucksCacheStats {
   codeCachesStored: number;
   /** Templates that did not compile; Nunjucks reported the error and nothing was cached. */
   compileErrors: number;
+  /**
+   * Templates the synchronous API needed before an asynchronous store could answer: Nunjucks
+   * compiled them itself (as without bcc) while bcc loaded them into the cache in the
+   * background. `preload()` at start-up, or rendering with a callback, avoids this.
+   */
+  uncached: number;
 }
 
 /** Options of `preload()`: which templates; defaults like {@link WarmOptions}. */

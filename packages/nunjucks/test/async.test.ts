@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BccBackendError, BccUnsupportedError, type Bucket, MemoryBytecodeCache } from '@bcc/core';
+import { BccBackendError, type Bucket, MemoryBytecodeCache, TieredBytecodeCache } from '@bcc/core';
 import nunjucks from 'nunjucks';
 import { describe, expect, it } from 'vitest';
 import { useBytecodeCache } from '../src/index.js';
@@ -107,14 +107,54 @@ describe('useBytecodeCache with the callback API', () => {
     expect(handle.stats).toMatchObject({ compiled: 0, cacheV8: 7 });
   });
 
-  it('explains instead of returning null when the synchronous API meets an async cache', async () => {
+  it('the synchronous API over an async cache renders as Nunjucks does, warns once, and stores in the background', async () => {
+    const warnings: Error[] = [];
+    const listen = (warning: Error) => warnings.push(warning);
+    process.on('warning', listen);
+    try {
+      const expected = fixtures.createEnvironment().render('pages/home.njk', fixtures.context);
+      const cache = new AsyncOnlyCache();
+      const env = fixtures.createEnvironment();
+      const handle = useBytecodeCache(env, cache);
+      // Switching BCC_CACHE from file: to redis:// must not break this line.
+      expect(env.render('pages/home.njk', fixtures.context)).toBe(expected);
+      expect(env.render('pages/home.njk', fixtures.context)).toBe(expected);
+      expect(handle.stats.uncached).toBeGreaterThan(0);
+      await handle.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(
+        warnings.filter((w) => (w as { code?: string }).code === 'BCC_SYNC_RENDER_UNCACHED'),
+      ).toHaveLength(1);
+      // The background loads filled the store: after preload(), the synchronous API gets hits.
+      expect(cache.count).toBeGreaterThan(0);
+      const next = fixtures.createEnvironment();
+      const nextHandle = useBytecodeCache(next, cache);
+      await nextHandle.preload({ names: ['pages/home.njk'] });
+      expect(next.render('pages/home.njk', fixtures.context)).toBe(expected);
+      expect(nextHandle.stats.uncached).toBe(0);
+      expect(nextHandle.stats.cache + nextHandle.stats.cacheV8).toBeGreaterThan(0);
+    } finally {
+      process.off('warning', listen);
+    }
+  });
+
+  it('the synchronous API is served by a synchronous first tier when it has the templates', async () => {
+    const expected = fixtures.createEnvironment().render('pages/home.njk', fixtures.context);
+    const memory = new MemoryBytecodeCache();
+    const slow = new AsyncOnlyCache();
+    const first = fixtures.createEnvironment();
+    const firstHandle = useBytecodeCache(first, new TieredBytecodeCache([memory, slow]), {
+      onError: () => {},
+    });
+    expect(first.render('pages/home.njk', fixtures.context)).toBe(expected);
+    await firstHandle.flush();
+    await (firstHandle.cache as TieredBytecodeCache).flush();
+    // A new process in effect: the memory tier (a filesystem tier in real life) has the entries.
     const env = fixtures.createEnvironment();
-    useBytecodeCache(env, new AsyncOnlyCache());
-    expect(() => env.render('pages/home.njk', fixtures.context)).toThrow(BccUnsupportedError);
-    expect(() => env.render('pages/home.njk', fixtures.context)).toThrow(/render it with a callback/);
-    // Once loaded, Nunjucks' own cache serves the synchronous API as it always does.
-    const html = await renderAsync(env, 'pages/home.njk');
-    expect(env.render('pages/home.njk', fixtures.context)).toBe(html);
+    const handle = useBytecodeCache(env, new TieredBytecodeCache([memory, slow]));
+    expect(env.render('pages/home.njk', fixtures.context)).toBe(expected);
+    expect(handle.stats.uncached).toBe(0);
+    expect(handle.stats.cache + handle.stats.cacheV8).toBeGreaterThan(0);
   });
 
   it('reports a syntax error exactly as Nunjucks does, and stores nothing for it', async () => {
