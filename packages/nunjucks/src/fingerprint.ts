@@ -47,14 +47,64 @@ function functionHash(fn: unknown): string {
   return hash;
 }
 
+/** Properties that are part of every extension, hashed on their own above. */
+const EXTENSION_BASICS = new Set(['__name', 'tags', 'parse', 'preprocess', 'cacheKey']);
+
 /**
- * An extension's identity: its name, its tags and the source of the functions that turn
- * template text into nodes (`parse`, `preprocess`). Two extensions with the same tags but
- * different parsers generate different code, so the parser's text is part of it.
+ * An extension instance's observable state: its own enumerable properties (constructor
+ * arguments kept as `this.options`, flags, lookup tables), as stable text. Functions count by
+ * their source; deep or cyclic values are cut off rather than walked forever.
+ */
+function extensionState(extension: NunjucksExtension): string {
+  const seen = new WeakSet<object>();
+  const show = (value: unknown, depth: number): string => {
+    if (typeof value === 'function') return `fn:${functionHash(value)}`;
+    if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
+    if (depth > 4 || seen.has(value)) return '…';
+    seen.add(value);
+    if (Array.isArray(value)) return `[${value.map((v) => show(v, depth + 1)).join(',')}]`;
+    if (value instanceof RegExp || value instanceof Date) return String(value);
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${k}:${show((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+  };
+  const own = Object.keys(extension)
+    .filter((key) => !EXTENSION_BASICS.has(key))
+    .sort();
+  return own.map((key) => `${key}=${show((extension as Record<string, unknown>)[key], 0)}`).join(';');
+}
+
+/** Extension names already warned about: an identity bcc cannot see, once per process. */
+const warnedExtensions = new Set<string>();
+
+/**
+ * An extension's identity: its name, its tags, the source of the functions that turn template
+ * text into nodes (`parse`, `preprocess`), and either its `cacheKey` (a string, or a method
+ * returning one: the author's word for everything else that changes its output) or, without
+ * one, its observable state (own properties, see {@link extensionState}).
+ *
+ * What no fingerprint can see is state held in a closure: a `parse` made per instance inside
+ * the constructor may read constructor arguments nobody kept. Such an extension without a
+ * `cacheKey` gets one warning (`BCC_EXTENSION_IDENTITY`) saying so; its entries are shared
+ * between instances whose visible parts match.
  */
 function extensionIdentity(extension: NunjucksExtension): string {
   const tags = Array.isArray(extension.tags) ? extension.tags.join(',') : '';
-  return `${extension.__name ?? '?'}[${tags}]${functionHash(extension.parse)}/${functionHash(extension.preprocess)}`;
+  const declared = typeof extension.cacheKey === 'function' ? extension.cacheKey() : extension.cacheKey;
+  if (declared === undefined && Object.hasOwn(extension, 'parse')) warnClosureState(extension);
+  // A declared cacheKey replaces the guess from own properties: a per-process value there (a
+  // timestamp, a client) would otherwise keep processes from sharing entries.
+  const state = declared === undefined ? `{${extensionState(extension)}}` : `#${String(declared)}`;
+  return `${extension.__name ?? '?'}[${tags}]${functionHash(extension.parse)}/${functionHash(extension.preprocess)}${state}`;
+}
+
+function warnClosureState(extension: NunjucksExtension): void {
+  const name = extension.__name ?? extension.constructor?.name ?? 'an extension';
+  if (warnedExtensions.has(name)) return;
+  warnedExtensions.add(name);
+  process.emitWarning(
+    `bcc: the Nunjucks extension "${name}" makes its parse() per instance, so state it keeps in a closure is invisible to bcc's cache keys; instances that differ only there would share compiled templates. Give the extension a cacheKey (a string or a method) naming its options.`,
+    { code: 'BCC_EXTENSION_IDENTITY' },
+  );
 }
 
 // `installJinjaCompat()` replaces methods on Nunjucks' Parser and Compiler prototypes, which

@@ -45,6 +45,8 @@ export interface NunjucksExtension {
   tags?: string[];
   parse?: (...args: unknown[]) => unknown;
   preprocess?: (source: string) => string;
+  /** The extension's own statement of its identity for bcc's cache keys (see the README). */
+  cacheKey?: string | (() => string);
 }
 
 /** The options Nunjucks keeps on an environment (`env.opts`). */

@@ -52,6 +52,78 @@ describe('environment fingerprint', () => {
     expect(fingerprintInputs(env).extensions).toHaveLength(1);
   });
 
+  describe('extensions with state', () => {
+    // The same class, tags and parser; only the instance's options differ, and with them the
+    // code the parser generates (here: the text a custom tag emits).
+    class Banner {
+      tags = ['banner'];
+      constructor(readonly options: { text: string }) {}
+      // Nunjucks' parser and node classes, as much of them as this parser uses.
+      parse(
+        parser: {
+          nextToken(): { value: string; lineno: number; colno: number };
+          advanceAfterBlockEnd(v: string): void;
+        },
+        nodes: {
+          Output: new (...args: unknown[]) => unknown;
+          TemplateData: new (...args: unknown[]) => unknown;
+        },
+      ) {
+        const token = parser.nextToken();
+        parser.advanceAfterBlockEnd(token.value);
+        return new nodes.Output(token.lineno, token.colno, [
+          new nodes.TemplateData(0, 0, (this as Banner).options.text),
+        ]);
+      }
+    }
+
+    it('two instances with different options give different fingerprints, and render their own text', () => {
+      const a = bare();
+      const b = bare();
+      a.addExtension('Banner', new Banner({ text: 'tenant A' }) as never);
+      b.addExtension('Banner', new Banner({ text: 'tenant B' }) as never);
+      expect(environmentFingerprint(a)).not.toBe(environmentFingerprint(b));
+      const c = bare();
+      c.addExtension('Banner', new Banner({ text: 'tenant A' }) as never);
+      expect(environmentFingerprint(c)).toBe(environmentFingerprint(a));
+    });
+
+    it('an extension can declare its identity with cacheKey, which replaces the guess from its properties', () => {
+      const make = (key: string, created: number) =>
+        Object.assign(new Banner({ text: 'x' }), { created, cacheKey: () => key }) as never;
+      const a = bare();
+      const b = bare();
+      a.addExtension('Banner', make('v1', 1));
+      b.addExtension('Banner', make('v1', 2)); // a per-process value: ignored, the author said v1
+      expect(environmentFingerprint(a)).toBe(environmentFingerprint(b));
+      const c = bare();
+      c.addExtension('Banner', make('v2', 1));
+      expect(environmentFingerprint(c)).not.toBe(environmentFingerprint(a));
+    });
+
+    it('warns once when a per-instance parse() may hide state in a closure', async () => {
+      const warnings: Error[] = [];
+      const listen = (warning: Error) => warnings.push(warning);
+      process.on('warning', listen);
+      try {
+        for (const text of ['one', 'two']) {
+          const env = bare();
+          env.addExtension('ClosureTag', { tags: ['closure'], parse: () => text } as never);
+          environmentFingerprint(env);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+        const ours = warnings.filter(
+          (w) =>
+            (w as { code?: string }).code === 'BCC_EXTENSION_IDENTITY' && w.message.includes('ClosureTag'),
+        );
+        expect(ours).toHaveLength(1);
+        expect(ours[0]!.message).toMatch(/ClosureTag.*cacheKey/);
+      } finally {
+        process.off('warning', listen);
+      }
+    });
+  });
+
   it('follows installJinjaCompat, which patches the compiler for the whole process', () => {
     const before = environmentFingerprint(bare());
     const uninstall = (nunjucks as unknown as { installJinjaCompat(): () => void }).installJinjaCompat();
