@@ -5,6 +5,7 @@ import {
   isDisabledCache,
   loadTemplate,
   loadTemplateSync,
+  MemoryBytecodeCache,
 } from '@bcc/core';
 import { isCompileError, NunjucksTemplateEnvironment, templateProps } from './environment.js';
 import type {
@@ -140,8 +141,8 @@ export function useBytecodeCache(
     return { ...props, root: wrapped };
   };
 
-  /** Hands a loaded template to Nunjucks as precompiled code, as `PrecompiledLoader` does. */
-  const toCode = (info: LoaderSourceInfo, name: string, template: ReadyTemplate): LoaderSourceInfo => {
+  /** The `{ root, b_* }` object Nunjucks runs, for a loaded template (counted once). */
+  const propsOf = (info: LoaderSourceInfo, name: string, template: ReadyTemplate): TemplateProps => {
     if (!counted.has(template)) {
       counted.add(template);
       if (template.from === 'compiled') stats.compiled++;
@@ -149,9 +150,54 @@ export function useBytecodeCache(
       else stats.cache++;
     }
     options.onLoad?.({ name, path: info.path, from: template.from });
-    let props = templateProps(template.value);
-    if (wantCodeCache && template.persist) props = watchFirstRender(props, template);
-    return { ...info, src: { type: 'code', obj: props } };
+    const props = templateProps(template.value);
+    return wantCodeCache && template.persist ? watchFirstRender(props, template) : props;
+  };
+
+  /** Hands a loaded template to Nunjucks as precompiled code, as `PrecompiledLoader` does. */
+  const toCode = (info: LoaderSourceInfo, name: string, template: ReadyTemplate): LoaderSourceInfo => ({
+    ...info,
+    src: { type: 'code', obj: propsOf(info, name, template) },
+  });
+
+  /**
+   * Hands Nunjucks code that is only loaded (or compiled) when Nunjucks compiles the template:
+   * at its first render, or at `getTemplate(name, true)`, as without bcc. Filters, extensions and
+   * globals registered between `getTemplate()` and the first render are then seen, because the
+   * fingerprint and the compile happen with the environment as it is at that moment. A compile
+   * error is thrown there, inside Nunjucks' own compile step, which reports it as it would.
+   */
+  const lazyCode = (info: LoaderSourceInfo, name: string, resolve: () => ReadyTemplate): LoaderSourceInfo => {
+    let props: TemplateProps | null = null;
+    let failed = false;
+    const real = (): TemplateProps => {
+      if (props) return props;
+      let template: ReadyTemplate;
+      try {
+        template = resolve();
+      } catch (error) {
+        // Nunjucks tries again on every render, as it would compile the source again; count once.
+        if (isCompileError(error) && !failed) {
+          failed = true;
+          stats.compileErrors++;
+          options.onLoad?.({ name, path: info.path, from: 'source' });
+        }
+        throw error;
+      }
+      props = propsOf(info, name, template);
+      return props;
+    };
+    // Nunjucks reads the object with `for…in` (its blocks) and `.root`: every trap resolves first.
+    const obj = new Proxy({} as TemplateProps, {
+      get: (_target, key) => Reflect.get(real(), key),
+      has: (_target, key) => Reflect.has(real(), key),
+      ownKeys: () => Reflect.ownKeys(real()),
+      getOwnPropertyDescriptor: (_target, key) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+        return descriptor && { ...descriptor, configurable: true };
+      },
+    });
+    return { ...info, src: { type: 'code', obj } };
   };
 
   const compileFailed = (info: LoaderSourceInfo, name: string): LoaderSourceInfo => {
@@ -161,6 +207,9 @@ export function useBytecodeCache(
     // would have without bcc (render, or getTemplate with eagerCompile).
     return info;
   };
+
+  // The fingerprint each template loaded ahead of its compile was loaded for (see stillCurrent).
+  const loadedFor = new WeakMap<ReadyTemplate, string>();
 
   const load = {
     scriptFilename: (info: LoaderSourceInfo, name: string) => info.path ?? name,
@@ -173,6 +222,7 @@ export function useBytecodeCache(
       );
     },
     async async(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
+      const fingerprint = environment.fingerprint;
       const loaded = await loadTemplate(cache, environment, templateOf(info, name, source), {
         ...loadOptions,
         scriptFilename: info.path ?? name,
@@ -180,7 +230,9 @@ export function useBytecodeCache(
       // The entry of a fresh compile is written in the background: the render does not wait
       // for the store, and flush() does.
       track(loaded.stored);
-      return readyTemplate(loaded);
+      const ready = readyTemplate(loaded);
+      if (!loadedFor.has(ready)) loadedFor.set(ready, fingerprint);
+      return ready;
     },
   };
 
@@ -188,14 +240,7 @@ export function useBytecodeCache(
     if (!info) return info;
     const source = sourceOf(info);
     if (source === null) return info;
-    let loaded: ReadyTemplate;
-    try {
-      loaded = load.sync(info, name, source);
-    } catch (error) {
-      if (isCompileError(error)) return compileFailed(info, name);
-      throw error;
-    }
-    return toCode(info, name, loaded);
+    return lazyCode(info, name, () => load.sync(info, name, source));
   };
 
   // --- async caches: see PreparedTemplates -------------------------------------------------
@@ -213,14 +258,10 @@ export function useBytecodeCache(
       return;
     }
     if (ready) {
-      let result: LoaderSourceInfo;
-      try {
-        result = toCode(info, name, ready);
-      } catch (error) {
-        cb(error as Error);
-        return;
-      }
-      cb(null, result);
+      cb(
+        null,
+        lazyCode(info, name, () => stillCurrent(ready, info, name, source)),
+      );
       return;
     }
     if (synchronousCalls > 0) {
@@ -229,13 +270,7 @@ export function useBytecodeCache(
     }
     prepared.load(info, name, source).then(
       (loaded) => {
-        let result: LoaderSourceInfo;
-        try {
-          result = toCode(info, name, loaded);
-        } catch (error) {
-          process.nextTick(cb, error as Error);
-          return;
-        }
+        const result = lazyCode(info, name, () => stillCurrent(loaded, info, name, source));
         // Out of the promise chain: an exception thrown by Nunjucks inside the callback must
         // surface as it would from any async loader, not become a swallowed rejection.
         process.nextTick(cb, null, result);
@@ -244,6 +279,29 @@ export function useBytecodeCache(
         if (isCompileError(error)) process.nextTick(cb, null, compileFailed(info, name));
         else process.nextTick(cb, error as Error);
       },
+    );
+  };
+
+  /**
+   * A template loaded ahead of its compile (asynchronous stores load before rendering) was
+   * compiled for the environment as it was then. If filters or extensions changed since, it is
+   * compiled again now, synchronously, for the environment as it is (not stored: the next load
+   * through the store stores it under the new fingerprint).
+   */
+  const scratch = new MemoryBytecodeCache({ maxBytes: 1 }); // stores nothing: every entry is larger
+  const stillCurrent = (
+    template: ReadyTemplate,
+    info: LoaderSourceInfo,
+    name: string,
+    source: string,
+  ): ReadyTemplate => {
+    const fingerprint = loadedFor.get(template);
+    if (fingerprint === undefined || fingerprint === environment.fingerprint) return template;
+    return readyTemplate(
+      loadTemplateSync(scratch, environment, templateOf(info, name, source), {
+        storeOnCompile: false,
+        scriptFilename: info.path ?? name,
+      }),
     );
   };
 
@@ -391,7 +449,8 @@ export function useBytecodeCache(
       if (mode === 'sync') {
         for (const name of names) {
           try {
-            nenv.getTemplate?.(name);
+            // Compiled now (eagerly): bcc loads a template when Nunjucks compiles it.
+            nenv.getTemplate?.(name, true);
           } catch {
             // Reported when the template is rendered.
           }

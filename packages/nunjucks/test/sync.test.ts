@@ -2,9 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBytecodeCacheFromEnv, MemoryBytecodeCache } from '@bcc/core';
 import { FileSystemBytecodeCache } from '@bcc/fs';
+import nunjucks from 'nunjucks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useBytecodeCache } from '../src/index.js';
-import { copyOfTemplates, type FixtureEnvironment, fixtures, tempDir } from './helpers.js';
+import { AsyncOnlyCache, copyOfTemplates, type FixtureEnvironment, fixtures, tempDir } from './helpers.js';
 
 const { context, syncPages } = fixtures;
 
@@ -184,4 +185,42 @@ describe('BCC_CACHE=none', () => {
     useBytecodeCache(env, cache).dispose();
     useBytecodeCache(env, new MemoryBytecodeCache()).dispose();
   });
+});
+
+describe('compile later, like Nunjucks', () => {
+  // Filters registered after getTemplate() but before the first render take effect in plain
+  // Nunjucks, which compiles at the first render. An async filter changes the generated code.
+  const source = '{{ name | shout }}!';
+
+  function run(withCache: 'none' | 'sync' | 'async') {
+    const loader = { getSource: (name: string) => ({ src: source, path: `/v/${name}`, noCache: false }) };
+    const env = new nunjucks.Environment([loader] as never);
+    if (withCache !== 'none') {
+      useBytecodeCache(env, withCache === 'sync' ? new MemoryBytecodeCache() : new AsyncOnlyCache());
+    }
+    const getTemplate = env.getTemplate as unknown as (
+      name: string,
+      cb: (error: Error | null, template: nunjucks.Template) => void,
+    ) => void;
+    return new Promise<string>((resolve) => {
+      getTemplate.call(env, 't.njk', (error, template) => {
+        if (error) return resolve(`getTemplate failed: ${error.message}`);
+        const shout = (value: string, cb: (e: null, r: string) => void) =>
+          setImmediate(() => cb(null, value.toUpperCase()));
+        env.addFilter('shout', shout, true);
+        template.render({ name: 'ada' }, (renderError, out) =>
+          resolve(renderError ? `render failed: ${renderError.message}` : String(out)),
+        );
+      });
+    });
+  }
+
+  it.each(['sync', 'async'] as const)(
+    'an async filter added between getTemplate and render works (%s cache)',
+    async (mode) => {
+      const plain = await run('none');
+      expect(plain).toBe('ADA!');
+      expect(await run(mode)).toBe(plain);
+    },
+  );
 });
