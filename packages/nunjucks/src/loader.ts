@@ -19,6 +19,7 @@ import type {
 import { originalOf, standInFor } from './originals.js';
 import { PreparedTemplates } from './prepared.js';
 import { type ReadyTemplate, readyTemplate } from './ready.js';
+import { cacheStringTemplates } from './strings.js';
 import { sourceOf, templateOf } from './template-source.js';
 import type {
   NunjucksBytecodeCache,
@@ -305,6 +306,40 @@ export function useBytecodeCache(
     );
   };
 
+  // --- string templates (`strings: true`) --------------------------------------------------
+  const stringsLoaded = new Map<string, ReadyTemplate>(); // async stores: what background loads found
+  const rememberString = (checksum: string, ready: ReadyTemplate) => {
+    if (!loadedFor.has(ready)) loadedFor.set(ready, environment.fingerprint);
+    stringsLoaded.delete(checksum);
+    stringsLoaded.set(checksum, ready);
+    // A bounded memory of strings: the least recently loaded goes first.
+    if (stringsLoaded.size > STRINGS_KEPT) stringsLoaded.delete(stringsLoaded.keys().next().value!);
+  };
+  // The key is the source's checksum, whatever `path` the call names (it only labels errors,
+  // which Nunjucks reports from the Template itself).
+  const loadString = (source: string): TemplateProps | null => {
+    const checksum = cache.getSourceChecksum(source);
+    const name = `string:${checksum}`;
+    const info = { src: source, noCache: true } as LoaderSourceInfo;
+    try {
+      // The same string again in this process, for the environment as it is: no store read.
+      const known = stringsLoaded.get(checksum);
+      if (known && loadedFor.get(known) === environment.fingerprint) return propsOf(info, name, known);
+      const now = mode === 'sync' ? load.sync(info, name, source) : fromSyncTier(info, name, source);
+      if (now) {
+        rememberString(checksum, now);
+        return propsOf(info, name, now);
+      }
+      track(load.async(info, name, source).then((loaded) => rememberString(checksum, loaded)));
+      return null;
+    } catch (error) {
+      // Nunjucks compiles it itself and reports the error its own way.
+      if (isCompileError(error)) return null;
+      throw error;
+    }
+  };
+  const stopStrings = options.strings ? cacheStringTemplates(nenv, { load: loadString }) : () => {};
+
   // --- the synchronous API over an asynchronous store ------------------------------------
   // A synchronous render cannot wait for Redis or S3. Rather than fail (or let Nunjucks quietly
   // return null), a template the store cannot answer at once is served from the cache's first
@@ -323,17 +358,24 @@ export function useBytecodeCache(
     },
   };
 
-  const answerNow = (info: LoaderSourceInfo, name: string, source: string): LoaderSourceInfo => {
-    if (syncTier) {
-      try {
-        const loaded = loadTemplateSync(syncTier, lookupOnly, templateOf(info, name, source), {
+  /** The template from the cache's synchronous first tier, or `null` when it has none there. */
+  const fromSyncTier = (info: LoaderSourceInfo, name: string, source: string): ReadyTemplate | null => {
+    if (!syncTier) return null;
+    try {
+      return readyTemplate(
+        loadTemplateSync(syncTier, lookupOnly, templateOf(info, name, source), {
           scriptFilename: info.path ?? name,
-        });
-        return toCode(info, name, readyTemplate(loaded));
-      } catch (error) {
-        if (error !== notCached && !isCompileError(error)) throw error;
-      }
+        }),
+      );
+    } catch (error) {
+      if (error !== notCached && !isCompileError(error)) throw error;
+      return null;
     }
+  };
+
+  const answerNow = (info: LoaderSourceInfo, name: string, source: string): LoaderSourceInfo => {
+    const fromTier = fromSyncTier(info, name, source);
+    if (fromTier) return toCode(info, name, fromTier);
     stats.uncached++;
     options.onLoad?.({ name, path: info.path, from: 'source' });
     if (!warnedUncached && !options.onError) {
@@ -460,6 +502,7 @@ export function useBytecodeCache(
       await prepared.prefetch(names);
     },
     dispose() {
+      stopStrings();
       // Put back each loader this environment still holds our stand-in for.
       nenv.loaders.forEach((loader, index) => {
         if (standIns.includes(loader)) nenv.loaders[index] = originalOf(loader)!.loader;
@@ -491,6 +534,9 @@ function inertHandle(nenv: NunjucksEnvironment, cache: BytecodeCache): NunjucksB
     dispose() {},
   };
 }
+
+/** How many string templates an asynchronous store's handle keeps loaded in the process. */
+const STRINGS_KEPT = 1000;
 
 /** The first tier of a tiered cache when it can load synchronously (memory, filesystem). */
 function firstSynchronousTier(cache: BytecodeCache): BytecodeCache | null {

@@ -20,6 +20,14 @@ export interface UseBytecodeCacheOptions {
   /** Store the JavaScript right after compiling, before the first render (default `true`). */
   storeOnCompile?: boolean;
   /**
+   * Also cache string templates (`env.renderString(src, ctx)`, `new nunjucks.Template(src, env)`),
+   * which plain Nunjucks compiles on every call: each distinct source is an entry, keyed by its
+   * checksum (default `false`). For templates kept in a database or CMS (emails,
+   * notifications). With an asynchronous store, a string is served from a synchronous first
+   * tier, or from an earlier background load in this process; otherwise Nunjucks compiles it.
+   */
+  strings?: boolean;
+  /**
    * Called when a background write fails and the cache was made with `ignoreErrors: false`.
    * Default: a process warning. Rendering never fails because of a write.
    */
