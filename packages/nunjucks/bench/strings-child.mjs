@@ -17,7 +17,7 @@ const context = {
   user: { name: 'ada lovelace' },
   orders: Array.from({ length: 5 }, (_, i) => ({
     id: i,
-    total: i * 3.14159,
+    total: i * 7.25,
     shipped: i % 2 === 0,
     date: '2026-11-29',
   })),
