@@ -16,6 +16,8 @@ export interface ErrorContext {
   /** `'background'`: work no caller waits for (a refresh, a write-back), reported only. */
   operation: 'load' | 'dump' | 'clear' | 'loadMany' | 'background';
   key?: string;
+  /** The template the entry is for, when the bucket knows it (the key is a hash). */
+  name?: string;
 }
 
 /** Options every cache accepts. */
@@ -63,6 +65,10 @@ export function rejectionWarning(reason: RejectReason): string | undefined {
 }
 
 const debug = process.env.BCC_DEBUG ? (message: string) => process.stderr.write(`bcc: ${message}\n`) : null;
+
+/** The key and, when known, the template name of a bucket, for error contexts. */
+const bucketContext = (bucket: Bucket): { key: string; name?: string } =>
+  bucket.name === undefined ? { key: bucket.key } : { key: bucket.key, name: bucket.name };
 
 /** How a bucket is named in messages: the template, and the key that stores it. */
 const describeBucket = (bucket: Bucket) =>
@@ -196,7 +202,7 @@ export abstract class BytecodeCache {
       this.breaker?.success();
     } catch (error) {
       bucket.reset();
-      this.#failed(error, { operation: 'load', key: bucket.key });
+      this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
     }
     this.recordLoad(bucket);
     return bucket;
@@ -225,7 +231,7 @@ export abstract class BytecodeCache {
       this.breaker?.success();
     } catch (error) {
       bucket.reset();
-      this.#failed(error, { operation: 'load', key: bucket.key });
+      this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
     }
     this.recordLoad(bucket);
     return bucket;
@@ -249,7 +255,7 @@ export abstract class BytecodeCache {
       return true;
     } catch (error) {
       this.stats.writeFailures++;
-      this.#failed(error, { operation: 'dump', key: bucket.key });
+      this.#failed(error, { operation: 'dump', ...bucketContext(bucket) });
       return false;
     }
   }
@@ -272,7 +278,7 @@ export abstract class BytecodeCache {
       return true;
     } catch (error) {
       this.stats.writeFailures++;
-      this.#failed(error, { operation: 'dump', key: bucket.key });
+      this.#failed(error, { operation: 'dump', ...bucketContext(bucket) });
       return false;
     }
   }
@@ -352,7 +358,8 @@ export abstract class BytecodeCache {
    * store failure and the first suspicious refusal of the process are announced once each.
    */
   protected report(error: Error, context: ErrorContext): void {
-    debug?.(`${context.operation}${context.key ? ` ${context.key}` : ''}: ${error.message}`);
+    const what = context.name ? ` ${context.name} (${context.key})` : context.key ? ` ${context.key}` : '';
+    debug?.(`${context.operation}${what}: ${error.message}`);
     if (this.#onError === undefined) {
       warnOnce(error, this.storeName);
       return;
