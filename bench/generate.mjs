@@ -551,8 +551,11 @@ function page(index, large) {
   return `${lines.join('\n')}\n`;
 }
 
-/** Name → source of all 50 templates; `large`: every page 100-200+ lines. */
-export function templates({ large = false } = {}) {
+/**
+ * Name → source of the templates: 10 shared ones and `pages` pages (default 40, so 50 in all);
+ * `large`: every page 100-200+ lines. `pages: 490` makes the 500-template "large app".
+ */
+export function templates({ large = false, pages = PAGE_COUNT } = {}) {
   const files = {
     'layouts/base.njk': BASE,
     'layouts/two-column.njk': TWO_COLUMN,
@@ -565,21 +568,49 @@ export function templates({ large = false } = {}) {
     'partials/product-tile.njk': PRODUCT_TILE,
     'partials/comment.njk': COMMENT,
   };
-  for (let i = 1; i <= PAGE_COUNT; i++)
-    files[`pages/page-${String(i).padStart(2, '0')}.njk`] = page(i, large);
+  for (let i = 1; i <= pages; i++) files[pageName(i)] = page(i, large);
   return files;
 }
 
-/** The pages a run renders (every other template is reached through them). */
-export const pageNames = Array.from(
-  { length: PAGE_COUNT },
-  (_, i) => `pages/page-${String(i + 1).padStart(2, '0')}.njk`,
-);
+/** The name of page `i` (1-based). */
+export function pageName(i) {
+  return `pages/page-${String(i).padStart(2, '0')}.njk`;
+}
 
-/** Writes the templates into `dir` (emptied first). */
-export function writeTemplates(dir, options) {
+/** The pages a run renders (every other template is reached through them). */
+export const pageNames = Array.from({ length: PAGE_COUNT }, (_, i) => pageName(i + 1));
+
+/**
+ * One small page, as a serverless function renders it: a layout it extends, a macro library it
+ * imports, and the page (three templates).
+ */
+export const smallPage = {
+  'layout.njk': `<!doctype html><html><head><title>{% block title %}{% endblock %}</title></head>
+<body><main>{% block content %}{% endblock %}</main><footer>{{ site.legal }}</footer></body></html>
+`,
+  'macros.njk': `{% macro button(label, href, kind='primary') -%}
+<a class="btn btn-{{ kind }}" href="{{ href }}">{{ label | title }}</a>
+{%- endmacro %}
+{% macro price(amount, currency='EUR') -%}
+<span class="price">{{ amount | round(2) }} {{ currency }}</span>
+{%- endmacro %}
+`,
+  'page.njk': `{% extends "layout.njk" %}
+{% import "macros.njk" as m %}
+{% set order = orders[0] %}
+{% block title %}Order {{ order.id }}{% endblock %}
+{% block content %}
+<h1>Thanks, {{ user.name | title }}</h1>
+<ul>{% for o in orders %}<li>#{{ o.id }} {{ o.status }}: {{ m.price(o.total) }}</li>{% endfor %}</ul>
+<p>Total {{ m.price(orders[0].total) }} {{ m.button('track your order', '/orders/' + orders[0].id) }}</p>
+{% endblock %}
+`,
+};
+
+/** Writes the templates (or the given name → source map) into `dir` (emptied first). */
+export function writeTemplates(dir, options = {}) {
   rmSync(dir, { recursive: true, force: true });
-  for (const [name, source] of Object.entries(templates(options))) {
+  for (const [name, source] of Object.entries(options.files ?? templates(options))) {
     const file = join(dir, name);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, source);
