@@ -16,6 +16,7 @@ export {
   type TemplateEnvironment,
   type TemplateSource,
 } from './compile.js';
+export { crc32, sha256Hex } from './digest.js';
 export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
 export {
   BccAdapterNotInstalledError,

@@ -1,5 +1,8 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+
+/** `node:fs/promises`, loaded on the first asynchronous write (not at import: see fs-cache.ts). */
+const fsPromises = () => process.getBuiltinModule('node:fs/promises') as typeof import('node:fs/promises');
 
 /** What became of an atomic write. */
 export type WriteOutcome = 'written' | 'vanished';
@@ -30,6 +33,7 @@ export async function writeFileAtomic(
   target: string,
   bytes: Uint8Array,
 ): Promise<WriteOutcome> {
+  const { open, rename, unlink } = fsPromises();
   const handle: FileHandle = await open(temp, TEMP_FLAGS, TEMP_MODE);
   let renaming = false;
   try {

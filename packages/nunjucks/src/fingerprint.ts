@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '@bcc/core';
 import {
   type NunjucksEnvironment,
   type NunjucksExtension,
@@ -34,7 +34,7 @@ export interface FingerprintInputs {
 const sourceHashes = new WeakMap<Function, string>();
 
 function hashText(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 24);
+  return sha256Hex(text).slice(0, 24);
 }
 
 function functionHash(fn: unknown): string {
