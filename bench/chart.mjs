@@ -30,13 +30,13 @@ export function renderChart(measured, labels) {
     kinds.forEach((kind, i) => {
       const r = m.fifty[kind];
       if (!r) return;
-      const h = r.wall * scale;
+      const h = Number((r.wall * scale).toFixed(1));
       parts.push(
-        `<rect x="${x0 + i * bar}" y="${base - h}" width="${bar - 6}" height="${h}" fill="${COLORS[kind]}"><title>${escapeXml(labels[kind])}: ${r.wall.toFixed(1)} ms</title></rect>`,
-        `<text x="${x0 + i * bar + (bar - 6) / 2}" y="${base - h - 4}" text-anchor="middle" font-size="10">${Math.round(r.wall)}</text>`,
+        `<rect x="${x0 + i * bar}" y="${(base - h).toFixed(1)}" width="${bar - 6}" height="${h}" fill="${COLORS[kind]}"><title>${escapeXml(labels[kind])}: ${r.wall.toFixed(1)} ms</title></rect>`,
+        `<text x="${x0 + i * bar + (bar - 6) / 2}" y="${(base - h - 4).toFixed(1)}" text-anchor="middle" font-size="10">${Math.round(r.wall)}</text>`,
       );
     });
-    const ly = base - m.limit.wall * scale;
+    const ly = Number((base - m.limit.wall * scale).toFixed(1));
     parts.push(
       `<line x1="${x0 - 4}" x2="${x0 + kinds.length * bar}" y1="${ly}" y2="${ly}" stroke="#c62828" stroke-dasharray="4 3"/>`,
       `<text x="${x0 + (kinds.length * bar) / 2}" y="${base + 18}" text-anchor="middle">Node ${escapeXml(m.version)}</text>`,

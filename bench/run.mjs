@@ -15,7 +15,7 @@ import { installNode } from '../scripts/install-node.mjs';
 import { renderChart } from './chart.mjs';
 import { pageName, pageNames, smallPage, templates, writeTemplates } from './generate.mjs';
 import { writePrecompiled } from './precompile.mjs';
-import { judge } from './targets.mjs';
+import { explain, judge } from './targets.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -302,6 +302,12 @@ ${phaseRows.join('\n')}
 **Targets** (met or not, by how much):
 
 ${verdicts.map((v) => `- ${v.text}`).join('\n')}
+
+**Why** (from this run's phases):
+
+${explain(m)
+  .map((line) => `- ${line}`)
+  .join('\n')}
 `);
   console.log(`\n${sections.at(-1)}`);
 }
@@ -342,7 +348,25 @@ ${sections.join('\n')}
   connecting.
 - **the limit**: what is left when templates cost nothing: start Node, import Nunjucks, exit, plus
   the render of the same pages in a process that has rendered them before.
-${redisNote ? `\n${redisNote}\n` : ''}`;
+${redisNote ? `\n${redisNote}\n` : ''}
+## Tried, measured, and where the remaining time is
+
+- Importing \`node:crypto\` costs a fresh process ~5 ms on Node 24 (2.6 ms on Node 20) and
+  \`node:zlib\` ~1 ms. bcc now loads them (and \`node:fs/promises\`) on first use, not at import.
+  Hashing small inputs in JavaScript instead, to skip the import, was measured and rejected: cold
+  JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms, more than the
+  import once the environment fingerprint and the frames are counted (\`packages/core/src/digest.ts\`).
+- Nunjucks' own runtime (\`runtime.js\`, filters, \`lib.js\`) is compiled lazily by V8 in every
+  fresh process, during the first render: Node's compile cache keeps only eagerly compiled
+  functions, so this cost is the gap between bcc's render phase and a warm process's. Caching it
+  would mean loading Nunjucks' modules through bcc, which Node's module loader does not allow
+  without patching it; not done.
+- The next levers, none of them started: one entry per page and its static dependencies (one
+  read, one deserialisation), a cheaper validation mode than hashing every source (by build id,
+  or mtime and size, as an explicit option), and for Redis one round trip per page's closure.
+  The first two change the entry format, which is to be designed once with the Pug integration
+  and the \`bcc\` command.
+`;
 if (WRITE) {
   const docs = join(here, '..', 'docs');
   mkdirSync(docs, { recursive: true });

@@ -51,3 +51,27 @@ export function judge(measured) {
     };
   });
 }
+
+/**
+ * Why the misses happen, from the same run's phases: one line per workload, naming the phase
+ * that holds bcc back (set-up: importing bcc; load: reading and checking entries and V8
+ * deserialising their code caches; render: what a render still compiles, Nunjucks' own code).
+ */
+export function explain(m) {
+  const p = m.phases;
+  const fmt = (ms) => ms.toFixed(1);
+  const bcc = p['bcc-fs'];
+  const pre = p.precompiled;
+  const lines = [
+    `50 templates: against the precompiled path bcc spends ${fmt(bcc.setup - pre.setup)} ms more on set-up (importing \`@bcc/core\`, \`@bcc/fs\`, \`@bcc/nunjucks\` and the Node built-ins they use), ${fmt(bcc.load - pre.load)} ms more loading (each source read and hashed, each entry read and checked, ~1.3 MB of V8 code cache deserialised) and saves ${fmt(pre.render - bcc.render)} ms of rendering (V8 compiles none of the template functions).`,
+    `Against the limit (${fmt(m.limit.wall)} ms), bcc + fs is ${fmt(m.fifty['bcc-fs'].wall - m.limit.wall)} ms over: its set-up (${fmt(bcc.setup)}), its loading (${fmt(bcc.load)}) and a render phase ${fmt(bcc.render - m.limit.warmRender)} ms slower than a warm process's (Nunjucks' own runtime is compiled by V8 in every fresh process, lazily; Node's compile cache keeps only eagerly compiled functions).`,
+    `Large app: bcc loads only the templates the 5 pages reach, the precompiled path loads all 500 (${fmt(m.app.precompiled.wall)} ms vs ${fmt(m.app['bcc-fs'].wall)} ms for bcc); what is left of bcc's time is the same fixed set-up as above.`,
+    `Small page: in-process, bcc takes ${fmt(m.inProcess['bcc-fs'])} ms against ${fmt(m.inProcess.precompiled)} ms: importing bcc and \`node:crypto\`/\`node:zlib\` alone costs more than the precompiled path's whole load and render, which is where this target is lost.`,
+  ];
+  if (m.fifty['bcc-redis']) {
+    lines.push(
+      `bcc + redis: ${fmt(m.fifty['bcc-redis'].wall - m.fifty['bcc-fs'].wall)} ms over bcc + fs, for importing ioredis, connecting, and fetching each page's templates level by level before it renders.`,
+    );
+  }
+  return lines;
+}

@@ -12,8 +12,9 @@ const standIns = new WeakMap<object, OriginalLoader>();
 
 /**
  * A stand-in for `loader` in one environment's `loaders`: it answers `getSource` (and `async`)
- * with bcc's versions and forwards everything else, reads and writes alike, to the loader
- * itself. The loader object is never changed, so one loader shared by several environments
+ * with bcc's versions and reads everything else from the loader (its prototype); the state
+ * Nunjucks and loaders write (`cache`, events, FileSystemLoader's `pathsToNames`) is forwarded
+ * to the loader itself. The loader object is never changed, so one loader shared by several environments
  * gives each of them code compiled with its own options, and Nunjucks' template cache on the
  * loader (`loader.cache`) stays shared exactly as without bcc.
  */
@@ -23,16 +24,23 @@ export function standInFor(
   async: boolean | undefined,
 ): NunjucksLoader {
   const original: OriginalLoader = { loader, getSource: loader.getSource, async: loader.async };
-  const standIn = new Proxy(loader, {
-    get(target, property) {
-      if (property === 'getSource') return getSource;
-      if (property === 'async') return async;
-      return Reflect.get(target, property, target);
+  // An object whose prototype is the loader, not a Proxy: Nunjucks reads loader properties on
+  // every include (a loop of includes makes thousands of reads), and prototype reads stay fast.
+  // The properties Nunjucks or a loader writes are forwarded, so the loader keeps one state.
+  const forward = (key: string): PropertyDescriptor => ({
+    get: () => (loader as unknown as Record<string, unknown>)[key],
+    set: (value: unknown) => {
+      (loader as unknown as Record<string, unknown>)[key] = value;
     },
-    set(target, property, value) {
-      return Reflect.set(target, property, value, target);
-    },
+    configurable: true,
   });
+  const standIn = Object.create(loader, {
+    getSource: { value: getSource, writable: true, configurable: true },
+    async: { value: async, writable: true, configurable: true },
+    cache: forward('cache'),
+    _events: forward('_events'),
+    pathsToNames: forward('pathsToNames'),
+  }) as NunjucksLoader;
   standIns.set(standIn, original);
   return standIn;
 }
