@@ -203,11 +203,14 @@ export class MemcachedBytecodeCache extends BytecodeCache {
     this.namespaceRefresh = namespaceRefresh;
     this.#ownsClient = !options.client;
     this.client = options.client ?? this.#makeClient(options.servers, options.options);
-    // A GET reply holds 4 bytes of flags and the value, which is at most one item.
-    guardReplySize(this.client, maxItemSize + 4, (bytes) => {
-      this.oversizedReplies++;
-      this.lastOversizedReply = bytes;
-    });
+    // A GET reply holds 4 bytes of flags and the value, which is at most one item. Only on a
+    // client the cache made: a client you pass may serve other code that stores larger values.
+    if (this.#ownsClient) {
+      guardReplySize(this.client, maxItemSize + 4, (bytes) => {
+        this.oversizedReplies++;
+        this.lastOversizedReply = bytes;
+      });
+    }
   }
 
   override get backendName(): string {
