@@ -6,22 +6,8 @@ const started = performance.now();
 const { default: nunjucks } = await import('nunjucks');
 const imported = performance.now();
 const config = JSON.parse(process.argv[2]);
-let env;
-if (config.mode === 'precompiled') {
-  const { createRequire } = await import('node:module');
-  env = new nunjucks.Environment(
-    new nunjucks.PrecompiledLoader(createRequire(import.meta.url)(config.precompiled)),
-  );
-} else {
-  env = new nunjucks.Environment(new nunjucks.FileSystemLoader(config.templates));
-  if (config.mode === 'bcc-fs') {
-    const [{ FileSystemBytecodeCache }, { useBytecodeCache }] = await Promise.all([
-      import('@bcc/fs'),
-      import('@bcc/nunjucks'),
-    ]);
-    useBytecodeCache(env, new FileSystemBytecodeCache({ directory: config.directory }));
-  }
-}
+const { makeEnvironment } = await import('./environment.mjs');
+const { env } = await makeEnvironment(nunjucks, config);
 const setUp = performance.now();
 for (const name of config.templateNames) env.getTemplate(name, true);
 const loaded = performance.now();
