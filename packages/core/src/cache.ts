@@ -191,8 +191,7 @@ export abstract class BytecodeCache {
     source: string,
   ): Promise<Bucket> {
     const bucket = this.createBucket(environment, name, filename, source);
-    if (this.breaker && !this.breaker.allow()) {
-      this.#skip('load');
+    if (!this.#mayCall('load')) {
       this.recordLoad(bucket);
       return bucket;
     }
@@ -220,8 +219,7 @@ export abstract class BytecodeCache {
       );
     }
     const bucket = this.createBucket(environment, name, filename, source);
-    if (this.breaker && !this.breaker.allow()) {
-      this.#skip('load');
+    if (!this.#mayCall('load')) {
       this.recordLoad(bucket);
       return bucket;
     }
@@ -242,9 +240,8 @@ export abstract class BytecodeCache {
    */
   async setBucket(bucket: Bucket): Promise<boolean> {
     const size = bucket.bytecodeToBytes().length;
-    if (this.breaker && !this.breaker.allow()) {
+    if (!this.#mayCall('dump')) {
       this.stats.writeFailures++;
-      this.#skip('dump');
       return false;
     }
     try {
@@ -265,9 +262,8 @@ export abstract class BytecodeCache {
       throw new BccUnsupportedError(`${this.backendName} has no synchronous dump; use setBucket()`);
     }
     const size = bucket.bytecodeToBytes().length;
-    if (this.breaker && !this.breaker.allow()) {
+    if (!this.#mayCall('dump')) {
       this.stats.writeFailures++;
-      this.#skip('dump');
       return false;
     }
     try {
@@ -287,8 +283,7 @@ export abstract class BytecodeCache {
    * `concurrency` at a time). Errors follow `ignoreErrors` like `getBucket`.
    */
   async loadBuckets(buckets: readonly Bucket[], concurrency = 16): Promise<void> {
-    if (buckets.length > 0 && this.breaker && !this.breaker.allow()) {
-      this.#skip('loadMany');
+    if (buckets.length > 0 && !this.#mayCall('loadMany')) {
       for (const bucket of buckets) this.recordLoad(bucket);
       return;
     }
@@ -332,11 +327,13 @@ export abstract class BytecodeCache {
   }
 
   /**
-   * A call the open breaker turned away: a quiet miss or skipped write, except with
-   * `ignoreErrors: false`, which wants to hear that the store is unavailable.
+   * Whether the store may be called now. A call the open breaker turns away is a quiet miss or
+   * skipped write, except with `ignoreErrors: false`, which wants to hear that the store is
+   * unavailable (thrown here).
    */
-  #skip(operation: ErrorContext['operation']): void {
-    if (this.ignoreErrors) return;
+  #mayCall(operation: ErrorContext['operation']): boolean {
+    if (!this.breaker || this.breaker.allow()) return true;
+    if (this.ignoreErrors) return false;
     const last = this.breaker?.lastFailure;
     throw new BccBackendError(
       this.backendName,
