@@ -1,4 +1,4 @@
-import { BccConfigError, isBccError } from './errors.js';
+import { BccBackendError, BccConfigError, isBccError } from './errors.js';
 
 /** Error codes that say something about an entry or the configuration, not that the store is down. */
 const NOT_A_STORE_FAILURE = new Set([
@@ -105,4 +105,24 @@ function checkedMs(name: string, value: number | undefined, fallback: number): n
     );
   }
   return value;
+}
+
+/**
+ * The error a call stands for when the open breaker turned it away and the cache was made with
+ * `ignoreErrors: false`: it names what was skipped and carries the failure that opened it.
+ */
+export function skippedCallError(
+  backend: string,
+  operation: string,
+  subject: string,
+  breaker: CircuitBreaker,
+): BccBackendError {
+  const last = breaker.lastFailure;
+  const cause = last instanceof Error ? last : new Error(String(last));
+  return new BccBackendError(
+    backend,
+    operation,
+    `${subject} ${operation} skipped: the store failed moments ago and is being left alone for a while (circuit breaker); last failure: ${cause.message}`,
+    { cause },
+  );
 }

@@ -1,4 +1,4 @@
-import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
+import { CircuitBreaker, type CircuitBreakerOptions, skippedCallError } from './breaker.js';
 import { Bucket, type BucketEnvironment } from './bucket.js';
 import { sha256Hex } from './digest.js';
 import {
@@ -334,13 +334,7 @@ export abstract class BytecodeCache {
   #mayCall(operation: ErrorContext['operation']): boolean {
     if (!this.breaker || this.breaker.allow()) return true;
     if (this.ignoreErrors) return false;
-    const last = this.breaker?.lastFailure;
-    throw new BccBackendError(
-      this.backendName,
-      operation,
-      `${this.backendName} ${operation} skipped: the store failed moments ago and is being left alone for a while (circuit breaker); last failure: ${last instanceof Error ? last.message : String(last)}`,
-      { cause: last instanceof Error ? last : new Error(String(last)) },
-    );
+    throw skippedCallError(this.backendName, operation, this.backendName, this.breaker);
   }
 
   /** A failed store call: opens the breaker when the store itself failed, then {@link handleError}. */

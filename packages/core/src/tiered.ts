@@ -1,4 +1,4 @@
-import { CircuitBreaker } from './breaker.js';
+import { CircuitBreaker, skippedCallError } from './breaker.js';
 import { Bucket, type LoadOutcome } from './bucket.js';
 import {
   BytecodeCache,
@@ -357,18 +357,6 @@ export class TieredBytecodeCache extends BytecodeCache {
     }
   }
 
-  /** The error a tier skipped by its open breaker stands for, with `ignoreErrors: false`. */
-  #skipped(i: number, breaker: CircuitBreaker, operation: Operation = 'load'): Error {
-    const last = breaker.lastFailure;
-    const name = this.tiers[i]!.backendName;
-    return new BccBackendError(
-      name,
-      operation,
-      `tier ${i} (${name}) ${operation} skipped: it failed moments ago (circuit breaker); last failure: ${last instanceof Error ? last.message : String(last)}`,
-      { cause: last instanceof Error ? last : new Error(String(last)) },
-    );
-  }
-
   /**
    * Whether tier `i` may be called now: `false` while its breaker is open (with `ignoreErrors:
    * false`, a `BccBackendError` instead).
@@ -377,7 +365,12 @@ export class TieredBytecodeCache extends BytecodeCache {
     const breaker = this.#breakers[i];
     if (!breaker || breaker.allow()) return true;
     if (this.ignoreErrors) return false;
-    throw this.#skipped(i, breaker, operation);
+    throw skippedCallError(
+      this.tiers[i]!.backendName,
+      operation,
+      `tier ${i} (${this.tiers[i]!.backendName})`,
+      breaker,
+    );
   }
 
   /** Runs `call` on tier `i` unless its breaker is open; `false` when skipped. Failures open it. */
