@@ -1,6 +1,7 @@
 import {
   BccConfigError,
   type BytecodeCache,
+  EngineSession,
   isBytecodeCache,
   isDisabledCache,
   loadTemplate,
@@ -23,7 +24,6 @@ import { cacheStringTemplates } from './strings.js';
 import { sourceOf, templateOf } from './template-source.js';
 import type {
   NunjucksBytecodeCache,
-  NunjucksCacheStats,
   PreloadOptions,
   UseBytecodeCacheOptions,
 } from './types.js';
@@ -78,48 +78,14 @@ export function useBytecodeCache(
   }
   const mode: 'sync' | 'async' = requested === 'auto' ? (canRunSync(cache) ? 'sync' : 'async') : requested;
   const environment = new NunjucksTemplateEnvironment(nenv);
-  const stats: NunjucksCacheStats = {
-    compiled: 0,
-    cache: 0,
-    cacheV8: 0,
-    codeCachesStored: 0,
-    compileErrors: 0,
-    uncached: 0,
-  };
-  const counted = new WeakSet<object>();
-  const pending = new Set<Promise<void>>();
+  // Counters and the writes no render waits for: shared engine-side bookkeeping (@bcc/core).
+  const session = new EngineSession(options.onError);
+  const stats = session.stats;
   const wantCodeCache = options.codeCache ?? true;
   const loadOptions = { storeOnCompile: options.storeOnCompile ?? true };
-  const reportWriteError =
-    options.onError ??
-    ((error: Error) =>
-      process.emitWarning(`bcc: storing a V8 code cache failed: ${error.message}`, 'BccWarning'));
-
-  const track = (write: Promise<unknown>) => {
-    const tracked: Promise<void> = write.then(
-      () => undefined,
-      (error: Error) => reportWriteError(error),
-    );
-    const done = tracked.finally(() => pending.delete(done));
-    pending.add(done);
-  };
-
-  const persist = (template: ReadyTemplate, deferred: boolean) => {
-    const store = template.persist;
-    if (!store) return;
-    // Dropping the closure lets the entry's bytes go once the write is done.
-    template.persist = null;
-    // Sync caches: persistCodeCache runs its synchronous write before returning.
-    const first = deferred ? new Promise<void>((resolve) => setImmediate(resolve)).then(store) : store();
-    const write = first
-      .then((stored) => {
-        // Only what the store took: a refused or skipped write is not a stored code cache.
-        if (stored) stats.codeCachesStored++;
-      })
-      .catch((error: Error) => reportWriteError(error))
-      .finally(() => pending.delete(write));
-    pending.add(write);
-  };
+  const track = (write: Promise<unknown>) => session.track(write);
+  const persist = (template: ReadyTemplate, deferred: boolean) =>
+    session.persistCodeCache(template, deferred);
 
   // The first render is what makes V8 compile the template's inner functions; the code cache is
   // taken right after it. `root` runs for every render (and for a child's parent template), so
@@ -144,12 +110,7 @@ export function useBytecodeCache(
 
   /** The `{ root, b_* }` object Nunjucks runs, for a loaded template (counted once). */
   const propsOf = (info: LoaderSourceInfo, name: string, template: ReadyTemplate): TemplateProps => {
-    if (!counted.has(template)) {
-      counted.add(template);
-      if (template.from === 'compiled') stats.compiled++;
-      else if (template.from === 'cache+v8' && template.codeCache === 'accepted') stats.cacheV8++;
-      else stats.cache++;
-    }
+    session.countLoad(template);
     options.onLoad?.({ name, path: info.path, from: template.from });
     const props = templateProps(template.value);
     return wantCodeCache && template.persist ? watchFirstRender(props, template) : props;
@@ -478,9 +439,7 @@ export function useBytecodeCache(
     environment,
     mode,
     stats,
-    async flush() {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
+    flush: () => session.flush(),
     warm(warmOptions?: WarmOptions) {
       return warmTemplates(nenv, cache, environment, warmOptions);
     },

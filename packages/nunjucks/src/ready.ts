@@ -1,4 +1,4 @@
-import type { CodeCacheState, LoadedFrom, LoadedTemplate } from '@bcc/core';
+import type { EngineTemplate, LoadedTemplate } from '@bcc/core';
 import { staticDependencies } from './dependencies.js';
 
 /**
@@ -7,15 +7,11 @@ import { staticDependencies } from './dependencies.js';
  * from the store: ~50-100 KB a template) can be collected once the template is instantiated; an
  * entry that still needs its V8 code cache keeps them only until that write.
  */
-export interface ReadyTemplate {
+export interface ReadyTemplate extends EngineTemplate {
   /** The function the cached code evaluates to; calling it gives `{ root, b_* }`. */
   readonly value: unknown;
-  readonly from: LoadedFrom;
-  readonly codeCache: CodeCacheState;
   /** Template names the code loads by literal name (for prefetching). */
   readonly dependencies: readonly string[];
-  /** Stores the entry again with a V8 code cache; `null` when it needs none, or once started. */
-  persist: (() => Promise<boolean>) | null;
 }
 
 const ready = new WeakMap<LoadedTemplate<unknown>, ReadyTemplate>();

@@ -1,4 +1,4 @@
-import type { BytecodeCache, LoadedFrom } from '@bcc/core';
+import type { BytecodeCache, EngineStats, LoadedFrom } from '@bcc/core';
 import type { NunjucksTemplateEnvironment } from './environment.js';
 import type { WarmOptions, WarmReport } from './warm.js';
 
@@ -43,25 +43,8 @@ export interface TemplateLoadEvent {
   from: LoadedFrom | 'source';
 }
 
-/** Counters of one {@link useBytecodeCache} installation. */
-export interface NunjucksCacheStats {
-  /** Templates compiled by Nunjucks' compiler and stored. */
-  compiled: number;
-  /** Templates loaded from cached JavaScript without a usable V8 code cache. */
-  cache: number;
-  /** Templates loaded from cached JavaScript with V8's code cache. */
-  cacheV8: number;
-  /** Entries stored again with a V8 code cache after a first render. */
-  codeCachesStored: number;
-  /** Templates that did not compile; Nunjucks reported the error and nothing was cached. */
-  compileErrors: number;
-  /**
-   * Templates the synchronous API needed before an asynchronous store could answer: Nunjucks
-   * compiled them itself (as without bcc) while bcc loaded them into the cache in the
-   * background. `preload()` at start-up, or rendering with a callback, avoids this.
-   */
-  uncached: number;
-}
+/** Counters of one {@link useBytecodeCache} installation (shared by every engine integration). */
+export type NunjucksCacheStats = EngineStats;
 
 /** Options of `preload()`: which templates; defaults like {@link WarmOptions}. */
 export type PreloadOptions = Pick<WarmOptions, 'names' | 'dirs' | 'extensions'>;

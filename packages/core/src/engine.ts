@@ -1,0 +1,106 @@
+import type { LoadedFrom } from './compile.js';
+import type { CodeCacheState } from './runtime.js';
+
+/**
+ * The shared engine side of bcc: what every engine integration (`@bcc/nunjucks`,
+ * `@bcc/handlebars`, …) keeps and does the same way, so each integration holds only what is
+ * particular to its engine.
+ */
+
+/** Counters of one engine integration's installation. */
+export interface EngineStats {
+  /** Templates compiled by the engine's compiler and stored. */
+  compiled: number;
+  /** Templates loaded from cached JavaScript without a usable V8 code cache. */
+  cache: number;
+  /** Templates loaded from cached JavaScript with V8's code cache. */
+  cacheV8: number;
+  /** Entries stored again with a V8 code cache after a first render (only writes the store took). */
+  codeCachesStored: number;
+  /** Templates that did not compile; the engine reported the error and nothing was cached. */
+  compileErrors: number;
+  /**
+   * Templates a synchronous API needed before an asynchronous store could answer: the engine
+   * compiled them itself (as without bcc) while bcc loaded them into the cache in the background.
+   */
+  uncached: number;
+}
+
+/** A template as an integration keeps it: where it came from, and its pending code-cache write. */
+export interface EngineTemplate {
+  readonly from: LoadedFrom;
+  readonly codeCache: CodeCacheState;
+  /** Stores the entry again with a V8 code cache; `null` when it needs none, or once started. */
+  persist: (() => Promise<boolean>) | null;
+}
+
+/**
+ * An integration's bookkeeping: load counters, and the writes it starts that no render waits
+ * for (entries of fresh compiles, V8 code caches after first renders), which `flush()` waits
+ * for and whose failures go to `onError` (default: a process warning; rendering never fails
+ * because of a write).
+ */
+export class EngineSession {
+  readonly stats: EngineStats = {
+    compiled: 0,
+    cache: 0,
+    cacheV8: 0,
+    codeCachesStored: 0,
+    compileErrors: 0,
+    uncached: 0,
+  };
+  readonly #pending = new Set<Promise<void>>();
+  readonly #counted = new WeakSet<object>();
+  readonly #onError: (error: Error) => void;
+
+  constructor(onError?: (error: Error) => void) {
+    this.#onError =
+      onError ??
+      ((error: Error) => process.emitWarning(`bcc: a background write failed: ${error.message}`, 'BccWarning'));
+  }
+
+  /** Counts a loaded template once, by where its code came from. */
+  countLoad(template: EngineTemplate): void {
+    if (this.#counted.has(template)) return;
+    this.#counted.add(template);
+    if (template.from === 'compiled') this.stats.compiled++;
+    else if (template.from === 'cache+v8' && template.codeCache === 'accepted') this.stats.cacheV8++;
+    else this.stats.cache++;
+  }
+
+  /** Keeps track of a write nobody waits for; `flush()` waits for it. */
+  track(write: Promise<unknown>): void {
+    const done: Promise<void> = write
+      .then(
+        () => undefined,
+        (error: Error) => this.#onError(error),
+      )
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
+  }
+
+  /**
+   * Stores the template's V8 code cache, once (call after its first render). Synchronous stores
+   * write before this returns, so a process that renders once and exits leaves a complete
+   * entry; with `deferred`, the write starts after the current work, so a response is not held
+   * up by it.
+   */
+  persistCodeCache(template: EngineTemplate, deferred: boolean): void {
+    const store = template.persist;
+    if (!store) return;
+    // Dropping the closure lets the entry's bytes go once the write is done.
+    template.persist = null;
+    const write = deferred ? new Promise<void>((resolve) => setImmediate(resolve)).then(store) : store();
+    this.track(
+      write.then((stored) => {
+        // Only what the store took: a refused or skipped write is not a stored code cache.
+        if (stored) this.stats.codeCachesStored++;
+      }),
+    );
+  }
+
+  /** Resolves when every write started so far is done. */
+  async flush(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+}
