@@ -56,7 +56,8 @@ export class EngineSession {
   constructor(onError?: (error: Error) => void) {
     this.#onError =
       onError ??
-      ((error: Error) => process.emitWarning(`bcc: a background write failed: ${error.message}`, 'BccWarning'));
+      ((error: Error) =>
+        process.emitWarning(`bcc: a background write failed: ${error.message}`, 'BccWarning'));
   }
 
   /** Counts a loaded template once, by where its code came from. */

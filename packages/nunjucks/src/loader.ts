@@ -22,11 +22,7 @@ import { PreparedTemplates } from './prepared.js';
 import { type ReadyTemplate, readyTemplate } from './ready.js';
 import { cacheStringTemplates } from './strings.js';
 import { sourceOf, templateOf } from './template-source.js';
-import type {
-  NunjucksBytecodeCache,
-  PreloadOptions,
-  UseBytecodeCacheOptions,
-} from './types.js';
+import type { NunjucksBytecodeCache, PreloadOptions, UseBytecodeCacheOptions } from './types.js';
 import { templateNames, type WarmOptions, warmTemplates } from './warm.js';
 
 const installed = new WeakMap<object, NunjucksBytecodeCache>();

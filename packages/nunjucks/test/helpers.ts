@@ -1,7 +1,6 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bucket, MemoryBytecodeCache } from '@bcc/core';
 import type { Environment } from 'nunjucks';
 // Plain JavaScript, shared with the child processes of processes.test.ts.
 import * as setup from './fixtures/setup.mjs';
@@ -41,27 +40,8 @@ export function copyOfTemplates(): { dir: string; remove(): void } {
 }
 
 /** A memory cache without synchronous methods: stands in for any network store's interface. */
-export class AsyncOnlyCache extends MemoryBytecodeCache {
-  loadManyCalls = 0;
-  constructor() {
-    super();
-    // Hide the synchronous methods, as a network store (redis, memcached, s3) has none.
-    (this as { loadBytecodeSync?: unknown }).loadBytecodeSync = undefined;
-    (this as { dumpBytecodeSync?: unknown }).dumpBytecodeSync = undefined;
-  }
-  override async loadBytecode(bucket: Bucket): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    MemoryBytecodeCache.prototype.loadBytecodeSync.call(this, bucket);
-  }
-  override async dumpBytecode(bucket: Bucket): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    MemoryBytecodeCache.prototype.dumpBytecodeSync.call(this, bucket);
-  }
-  override async loadMany(buckets: readonly Bucket[]): Promise<void> {
-    this.loadManyCalls++;
-    for (const bucket of buckets) await this.loadBytecode(bucket);
-  }
-}
+/** An async-only store without a server (shared with the other engine integrations' tests). */
+export { AsyncOnlyMemoryCache as AsyncOnlyCache } from '@bcc/testkit';
 
 /** Renders with the callback API. */
 export function renderAsync(

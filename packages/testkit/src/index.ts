@@ -15,6 +15,7 @@
  * ```
  */
 
+export { AsyncOnlyMemoryCache } from './async-memory.js';
 export { runFaultSuite } from './faults.js';
 export { makeCode, testEnvironment } from './fixtures.js';
 export { runConformanceSuite } from './suite.js';

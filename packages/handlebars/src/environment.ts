@@ -1,0 +1,54 @@
+import { sha256Hex, type TemplateEnvironment } from '@bcc/core';
+import type { CompileOptions, HandlebarsInstance } from './handlebars.js';
+
+/**
+ * Bump when the JavaScript bcc stores for a template changes shape (the wrapper around
+ * Handlebars' precompiled spec), so entries written by an older `@bcc/handlebars` are never used.
+ */
+export const CODE_SHAPE_VERSION = 1;
+
+/** Options in a stable order, as text: `{ a: 1, b: 2 }` and `{ b: 2, a: 1 }` are the same. */
+function stableText(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
+  if (Array.isArray(value)) return `[${value.map(stableText).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${stableText((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/**
+ * The compile options as Handlebars' compiler sees them: `data` defaults to true, `compat`
+ * turns on `useDepths` (as `Handlebars.compile` and `precompile` do before compiling).
+ */
+export function effectiveOptions(options: CompileOptions | undefined): CompileOptions {
+  const effective: CompileOptions = { ...options };
+  if (!('data' in effective)) effective.data = true;
+  if (effective.compat) effective.useDepths = true;
+  return effective;
+}
+
+/**
+ * The bcc side of one Handlebars instance and one set of compile options: the fingerprint (the
+ * Handlebars version and compiler revision, and every compile option, since all of them are
+ * compile options: `knownHelpers`, `knownHelpersOnly`, `strict`, `assumeObjects`, `noEscape`,
+ * `preventIndent`, `ignoreStandalone`, `explicitPartialContext`, `compat`, `data`, …), and a
+ * compiler that turns a template into a script whose completion value is Handlebars' template
+ * spec, which `handlebars.template(spec)` turns into the template function.
+ */
+export class HandlebarsTemplateEnvironment implements TemplateEnvironment {
+  readonly fingerprint: string;
+  readonly #handlebars: HandlebarsInstance;
+  readonly #options: CompileOptions;
+
+  constructor(handlebars: HandlebarsInstance, options: CompileOptions) {
+    this.#handlebars = handlebars;
+    this.#options = options;
+    const inputs = `${handlebars.VERSION}|${handlebars.COMPILER_REVISION}|${CODE_SHAPE_VERSION}|${stableText(options)}`;
+    this.fingerprint = `handlebars@${handlebars.VERSION}/${sha256Hex(inputs).slice(0, 24)}`;
+  }
+
+  compile(source: string): string {
+    return `(${this.#handlebars.precompile(source, this.#options)})`;
+  }
+}

@@ -1,0 +1,273 @@
+import {
+  BccConfigError,
+  type BytecodeCache,
+  EngineSession,
+  type EngineStats,
+  type EngineTemplate,
+  isBytecodeCache,
+  isDisabledCache,
+  type LoadedTemplate,
+  loadTemplate,
+  loadTemplateSync,
+} from '@bcc/core';
+import { effectiveOptions, HandlebarsTemplateEnvironment } from './environment.js';
+import {
+  type CompileOptions,
+  type HandlebarsInstance,
+  isHandlebars,
+  type TemplateDelegate,
+} from './handlebars.js';
+
+/** Options of {@link useBytecodeCache}. */
+export interface UseBytecodeCacheOptions {
+  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
+  codeCache?: boolean;
+  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
+  onError?: (error: Error) => void;
+}
+
+/** What a warm-up or preload did. */
+export interface HandlebarsWarmReport {
+  total: number;
+  hits: number;
+  compiled: number;
+  failed: { source: string; error: Error }[];
+}
+
+/** What {@link useBytecodeCache} returns. */
+export interface HandlebarsBytecodeCache {
+  readonly cache: BytecodeCache;
+  /** Whether templates load synchronously (memory, filesystem) or are prepared ahead (async stores). */
+  readonly mode: 'sync' | 'async';
+  readonly stats: EngineStats;
+  /** Resolves when every write started so far (entries, code caches after first renders) is done. */
+  flush(): Promise<void>;
+  /**
+   * Loads these template sources through the cache (compiling and storing what is missing) and
+   * keeps them ready in this process: with an asynchronous store, what `compile()` serves from
+   * the cache; with any store, the load moved out of the first request.
+   */
+  preload(sources: readonly string[], compileOptions?: CompileOptions): Promise<HandlebarsWarmReport>;
+  /** Compiles and stores these sources (a deploy step); the same as {@link preload}. */
+  warm(sources: readonly string[], compileOptions?: CompileOptions): Promise<HandlebarsWarmReport>;
+  /** Puts `handlebars.compile` back as it was. Templates already compiled keep working. */
+  dispose(): void;
+}
+
+/** A loaded template: Handlebars' spec from the cache or a fresh compile. */
+interface ReadySpec extends EngineTemplate {
+  readonly spec: unknown;
+}
+
+const installed = new WeakMap<object, HandlebarsBytecodeCache>();
+
+function readySpec(loaded: LoadedTemplate<unknown>): ReadySpec {
+  return {
+    spec: loaded.value,
+    from: loaded.from,
+    codeCache: loaded.codeCache,
+    persist: loaded.needsCodeCache ? () => loaded.persistCodeCache() : null,
+  };
+}
+
+const canRunSync = (cache: BytecodeCache) =>
+  typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function';
+
+/**
+ * Makes a Handlebars instance (`Handlebars.create()`, or the module itself) compile through a
+ * bcc cache: after it, `handlebars.compile(source, options)` and partials registered as
+ * strings load the template's compiled code (and V8's code cache) from the cache, and compile
+ * and store it only when it is missing.
+ *
+ * ```js
+ * import Handlebars from 'handlebars';
+ * import { FileSystemBytecodeCache } from '@bcc/fs';
+ * import { useBytecodeCache } from '@bcc/handlebars';
+ *
+ * const hb = Handlebars.create();
+ * useBytecodeCache(hb, new FileSystemBytecodeCache());
+ * hb.compile('Hello {{name}}')({ name: 'Ada' });
+ * ```
+ *
+ * Like Handlebars, bcc compiles a template at its first call, so helpers and partials
+ * registered before then are used as usual. Entries are keyed by the template's source and the
+ * compile options (and the Handlebars version), so two differently configured `compile` calls
+ * never share code. With an asynchronous store (Redis, memcached, S3), `compile` cannot wait:
+ * templates loaded by `preload()` come from the cache; others are compiled by Handlebars
+ * itself, as without bcc, while bcc loads them into the store in the background (`stats.uncached`,
+ * one `BCC_SYNC_RENDER_UNCACHED` warning).
+ */
+export function useBytecodeCache(
+  handlebars: unknown,
+  cache: BytecodeCache,
+  options: UseBytecodeCacheOptions = {},
+): HandlebarsBytecodeCache {
+  if (!isHandlebars(handlebars)) {
+    throw new BccConfigError(
+      'useBytecodeCache needs a Handlebars instance (Handlebars.create(), or the handlebars module) as its first argument',
+    );
+  }
+  const hb = handlebars;
+  const session = new EngineSession(options.onError);
+  if (isDisabledCache(cache)) return inertHandle(cache, session);
+  if (!isBytecodeCache(cache)) {
+    throw new BccConfigError(
+      'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
+    );
+  }
+  if (installed.has(hb)) {
+    throw new BccConfigError(
+      'this Handlebars instance already uses a bcc cache; call dispose() on the first one before adding another',
+    );
+  }
+  const mode: 'sync' | 'async' = canRunSync(cache) ? 'sync' : 'async';
+  const wantCodeCache = options.codeCache ?? true;
+  const environments = new Map<string, HandlebarsTemplateEnvironment>();
+  const environmentFor = (compileOptions: CompileOptions | undefined) => {
+    const effective = effectiveOptions(compileOptions);
+    const id = JSON.stringify(effective);
+    let environment = environments.get(id);
+    if (!environment) environments.set(id, (environment = new HandlebarsTemplateEnvironment(hb, effective)));
+    return environment;
+  };
+  // Templates ready in this process, by fingerprint and source checksum (async stores).
+  const prepared = new Map<string, ReadySpec>();
+  const templateOf = (source: string) => {
+    const name = `hbs:${cache.getSourceChecksum(source)}`;
+    return { name, filename: null, source };
+  };
+  const preparedKey = (environment: HandlebarsTemplateEnvironment, source: string) =>
+    `${environment.fingerprint}\0${cache.getSourceChecksum(source)}`;
+  let warnedUncached = false;
+
+  /** The template's spec from the cache (compiled and stored on a miss), or null: compile plainly. */
+  const load = (source: string, compileOptions: CompileOptions | undefined): ReadySpec | null => {
+    const environment = environmentFor(compileOptions);
+    if (mode === 'sync') {
+      const ready = readySpec(loadTemplateSync(cache, environment, templateOf(source)));
+      session.countLoad(ready);
+      return ready;
+    }
+    const ready = prepared.get(preparedKey(environment, source));
+    if (ready) {
+      session.countLoad(ready);
+      return ready;
+    }
+    session.stats.uncached++;
+    if (!warnedUncached && !options.onError) {
+      warnedUncached = true;
+      process.emitWarning(
+        `bcc: a Handlebars template was compiled before ${cache.backendName} (an asynchronous store) could answer, so Handlebars compiled it without the cache. To get cache hits, call preload(sources) at start-up.`,
+        { code: 'BCC_SYNC_RENDER_UNCACHED' },
+      );
+    }
+    session.track(prepare(source, compileOptions));
+    return null;
+  };
+
+  /** Loads a source through the (any) cache and keeps it ready. */
+  const prepare = async (source: string, compileOptions: CompileOptions | undefined): Promise<ReadySpec> => {
+    const environment = environmentFor(compileOptions);
+    const loaded = await loadTemplate(cache, environment, templateOf(source));
+    session.track(loaded.stored);
+    const ready = readySpec(loaded);
+    prepared.set(preparedKey(environment, source), ready);
+    return ready;
+  };
+
+  const originalCompile = hb.compile;
+  const compileThroughBcc = function (
+    this: unknown,
+    input: unknown,
+    compileOptions?: CompileOptions,
+  ): TemplateDelegate {
+    // An AST, or anything Handlebars refuses: exactly as Handlebars does it.
+    if (typeof input !== 'string') return originalCompile.call(hb, input, compileOptions);
+    let compiled: TemplateDelegate | null = null;
+    let ready: ReadySpec | null = null;
+    // At the first call, as Handlebars compiles: helpers and partials registered until then count.
+    const compileInput = (): TemplateDelegate => {
+      let found: ReadySpec | null;
+      try {
+        found = load(input, compileOptions);
+      } catch (error) {
+        // V8 refused the generated code: Handlebars compiles it and reports it its own way.
+        if (error instanceof SyntaxError) found = null;
+        else {
+          session.stats.compileErrors++;
+          throw error;
+        }
+      }
+      if (!found) return originalCompile.call(hb, input, compileOptions);
+      ready = found;
+      return hb.template(found.spec);
+    };
+    const ret = function (this: unknown, context?: unknown, execOptions?: unknown): string {
+      compiled ??= compileInput();
+      const out = compiled.call(this, context, execOptions);
+      // V8 has compiled what the first render ran: take the code cache now.
+      if (ready && wantCodeCache) session.persistCodeCache(ready, mode === 'async');
+      return out;
+    } as TemplateDelegate;
+    ret._setup = (setupOptions: unknown) => {
+      compiled ??= compileInput();
+      return compiled._setup!(setupOptions);
+    };
+    ret._child = (...args: unknown[]) => {
+      compiled ??= compileInput();
+      return compiled._child!(...args);
+    };
+    return ret;
+  };
+  hb.compile = compileThroughBcc as HandlebarsInstance['compile'];
+
+  const preload = async (sources: readonly string[], compileOptions?: CompileOptions) => {
+    const report: HandlebarsWarmReport = { total: sources.length, hits: 0, compiled: 0, failed: [] };
+    for (const source of sources) {
+      try {
+        const ready = await prepare(source, compileOptions);
+        if (ready.from === 'compiled') report.compiled++;
+        else report.hits++;
+      } catch (error) {
+        report.failed.push({ source, error: error as Error });
+      }
+    }
+    await session.flush();
+    return report;
+  };
+
+  const handle: HandlebarsBytecodeCache = {
+    cache,
+    mode,
+    stats: session.stats,
+    flush: () => session.flush(),
+    preload,
+    warm: preload,
+    dispose() {
+      if (hb.compile === compileThroughBcc) hb.compile = originalCompile;
+      prepared.clear();
+      installed.delete(hb);
+    },
+  };
+  installed.set(hb, handle);
+  return handle;
+}
+
+/** The handle of a disabled cache (`BCC_CACHE=none`): nothing is installed. */
+function inertHandle(cache: BytecodeCache, session: EngineSession): HandlebarsBytecodeCache {
+  const nothing = async (sources: readonly string[]) => ({
+    total: sources.length,
+    hits: 0,
+    compiled: 0,
+    failed: [],
+  });
+  return {
+    cache,
+    mode: 'sync',
+    stats: session.stats,
+    flush: async () => {},
+    preload: nothing,
+    warm: nothing,
+    dispose() {},
+  };
+}
