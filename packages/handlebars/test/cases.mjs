@@ -14,6 +14,9 @@ export function setUp(hb) {
     for (let i = 0; i < n; i++) out += options.fn({ ...this, i });
     return out;
   });
+  hb.registerHelper('fail', () => {
+    throw new Error('helper failed on purpose');
+  });
   for (const [name, source] of Object.entries(partials)) hb.registerPartial(name, source);
 }
 
@@ -50,5 +53,6 @@ export const cases = [
   ['compat (depth lookups)', '{{#each items}}{{title}}{{/each}}', { compat: true }],
   ['preventIndent', '<div>\n  {{> item name="x" amount=1}}\n</div>', { preventIndent: true }],
   ['a parse error', 'Hello {{#if}}', {}],
-  ['an unclosed block', '{{#each items}}{{name}}', {}],
+  ['an unclosed block (a parse error)', '{{#each items}}{{name}}', {}],
+  ['a helper that throws (a render error)', 'before {{fail}} after', {}],
 ];

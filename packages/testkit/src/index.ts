@@ -16,6 +16,7 @@
  */
 
 export { AsyncOnlyMemoryCache } from './async-memory.js';
+export { type EngineHandle, type EngineTarget, runEngineSuite } from './engines.js';
 export { runFaultSuite } from './faults.js';
 export { makeCode, testEnvironment } from './fixtures.js';
 export { runConformanceSuite } from './suite.js';
