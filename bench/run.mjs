@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { installNode } from '../scripts/install-node.mjs';
 import { renderChart } from './chart.mjs';
 import { pageName, pageNames, smallPage, templates, writeTemplates } from './generate.mjs';
+import { writeHbsPrecompiled, writeHbsTemplates } from './generate-hbs.mjs';
 import { writePrecompiled } from './precompile.mjs';
 import { explain, judge } from './targets.mjs';
 
@@ -52,6 +53,12 @@ for (const w of Object.values(workloads)) {
   w.precompiled = `${w.dir}.precompiled.cjs`;
   writePrecompiled(w.dir, w.precompiled);
 }
+
+// Handlebars: 50 templates (a layout, 9 partials, 40 pages) rendered through express-handlebars' way.
+const hbsDir = join(work, 'templates-hbs');
+const hbsPrecompiled = `${hbsDir}.precompiled.cjs`;
+writeHbsTemplates(hbsDir);
+writeHbsPrecompiled(hbsPrecompiled);
 
 // Redis: the user's server, or one started for the benchmark on a free loopback port.
 let redis = null;
@@ -206,6 +213,21 @@ function measure(major) {
     inProcess[kind] = median(list);
   }
   process.stdout.write(' small page;');
+  const hbsBase = { templates: hbsDir, precompiled: hbsPrecompiled };
+  const hbs = timeModes(
+    [
+      { id: 'hbs-none', kind: 'none', child: 'hbs-none', config: hbsBase },
+      { id: 'hbs-precompiled', kind: 'precompiled', child: 'hbs-precompiled', config: hbsBase },
+      {
+        id: 'hbs-bcc-fs',
+        kind: 'bcc-fs',
+        child: 'hbs-bcc-fs',
+        config: { ...hbsBase, directory: join(root, 'hbs-fs') },
+      },
+    ],
+    allHits,
+  );
+  process.stdout.write(' handlebars;');
 
   // Where the time goes, for the 50-template workload.
   const phases = {};
@@ -226,7 +248,7 @@ function measure(major) {
     );
   }
   process.stdout.write(' phases.\n');
-  return { major, version, compileCache, fifty, limit, app, small, inProcess, phases };
+  return { major, version, compileCache, fifty, limit, app, small, inProcess, phases, hbs };
 }
 
 const loadBefore = loadavg()[0];
@@ -248,6 +270,11 @@ const LABELS = {
   precompiled: 'nunjucks.precompile + PrecompiledLoader',
   'bcc-fs': 'bcc + fs, warm',
   'bcc-redis': 'bcc + redis, warm',
+};
+const HBS_LABELS = {
+  none: 'no cache (Handlebars compiles)',
+  precompiled: 'Handlebars.precompile specs in a module',
+  'bcc-fs': '@bcc/handlebars + fs, warm',
 };
 const sections = [];
 for (const m of measured) {
@@ -292,6 +319,18 @@ precompiled module):
 | mode | wall ms | vs precompiled | in-process ms | vs precompiled |
 |---|---:|---:|---:|---:|
 ${smallRows.join('\n')}
+
+**Handlebars: 50 templates** (a layout, 9 partials, 40 pages, with helpers), rendered as
+express-handlebars does (page, then the layout around it):
+
+| mode | wall ms | vs no cache | vs precompiled |
+|---|---:|---:|---:|
+${Object.entries(m.hbs)
+  .map(
+    ([kind, r]) =>
+      `| ${HBS_LABELS[kind]} | ${fmt(r.wall)} | ${x(m.hbs.none.wall / r.wall)} faster | ${x(r.wall / m.hbs.precompiled.wall)} |`,
+  )
+  .join('\n')}
 
 **Where the time goes** (50 templates, ms, medians; templates loaded with \`getTemplate(name, true)\`):
 

@@ -1,0 +1,56 @@
+// What every Handlebars benchmark child shares: the helpers, the context, and rendering the 40
+// pages into the layout. argv[2]: JSON config { templates, precompiled?, directory? }.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { context } from '../context.mjs';
+
+export const config = JSON.parse(process.argv[2] ?? '{}');
+
+export function registerHelpers(hb) {
+  hb.registerHelper('eq', (a, b) => a === b);
+  hb.registerHelper('titlecase', (text) => String(text ?? '').replace(/\b\w/g, (c) => c.toUpperCase()));
+  hb.registerHelper('money', (amount) => `€${Number(amount ?? 0).toFixed(2)}`);
+  hb.registerHelper('sum', (list) => (list ?? []).reduce((total, item) => total + (item.total ?? 0), 0));
+  hb.registerHelper('range', (n) => Array.from({ length: n }, (_, i) => i + 1));
+}
+
+/** The template sources under `dir`, by name without extension. */
+export function readTemplates(dir) {
+  const out = {};
+  for (const group of ['layouts', 'partials', 'pages']) {
+    for (const file of readdirSync(join(dir, group)))
+      out[`${group}/${file.replace(/\.hbs$/, '')}`] = readFileSync(join(dir, group, file), 'utf8');
+  }
+  return out;
+}
+
+const hbsContext = {
+  ...context,
+  category0: 'garden',
+  category1: 'kitchen',
+  category2: 'office',
+  stats: [
+    { label: 'visits', value: 1204, delta: 4 },
+    { label: 'orders', value: 87 },
+    { label: 'returns', value: 3, delta: -1 },
+  ],
+  sidebarLinks: [{ href: '/help', label: 'Help' }],
+};
+
+/** Renders every page into the layout; prints one JSON line (like the Nunjucks children). */
+export async function renderAndReport(mode, layout, pages, ready, finish = async () => null) {
+  const digest = createHash('sha256');
+  let bytes = 0;
+  for (const [name, page] of pages) {
+    const ctx = { ...hbsContext, page: name, title: name };
+    const html = layout({ ...ctx, body: page(ctx) });
+    bytes += html.length;
+    digest.update(html);
+  }
+  const rendered = performance.now();
+  const stats = await finish();
+  process.stdout.write(
+    `${JSON.stringify({ mode, ready, rendered, bytes, digest: digest.digest('hex'), stats })}\n`,
+  );
+}
