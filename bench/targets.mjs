@@ -44,21 +44,20 @@ const TARGETS = [
   },
 ];
 
-/** One verdict per target: `{ what, value, max, met, text }`. */
+/** One verdict per target: `{ what, value, met, text }`; a target has a `max` or a `min`. */
 export function judge(measured) {
   return TARGETS.map((t) => {
     const value = t.value(measured);
-    if (Number.isNaN(value))
-      return { what: t.what, value, max: t.max, met: false, text: `${t.what}: not measured` };
-    const met = value <= t.max;
-    const by = met ? '' : `, ${((value / t.max - 1) * 100).toFixed(0)}% over (target ≤ ${t.max.toFixed(2)}×)`;
-    return {
-      what: t.what,
-      value,
-      max: t.max,
-      met,
-      text: `${t.what}: **${value.toFixed(2)}×** — ${met ? `met (target ≤ ${t.max.toFixed(2)}×)` : `not met${by}`}`,
-    };
+    if (Number.isNaN(value)) return { what: t.what, value, met: false, text: `${t.what}: not measured` };
+    const upper = t.max !== undefined;
+    const bound = upper ? t.max : t.min;
+    const met = upper ? value <= bound : value >= bound;
+    const target = `target ${upper ? '≤' : '≥'} ${bound.toFixed(2)}×`;
+    const miss = upper
+      ? `${((value / bound - 1) * 100).toFixed(0)}% over`
+      : `${((1 - value / bound) * 100).toFixed(0)}% short`;
+    const verdict = met ? `met (${target})` : `not met, ${miss} (${target})`;
+    return { what: t.what, value, met, text: `${t.what}: **${value.toFixed(2)}×** — ${verdict}` };
   });
 }
 
