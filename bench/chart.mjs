@@ -15,7 +15,8 @@ export function renderChart(measured, labels) {
   const height = 380 + 22 * kinds.length;
   const base = 310;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12" role="img" aria-labelledby="chart-title">`,
+    '<title id="chart-title">Wall time of a fresh process rendering 50 Nunjucks templates, per mode and Node version</title>',
     `<text x="${left}" y="20" font-size="14" font-weight="bold">Fresh process, 50 templates / 40 pages: wall time (ms, median)</text>`,
   ];
   for (let tick = 0; tick * 50 * scale <= 260; tick++) {
