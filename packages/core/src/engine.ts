@@ -1,4 +1,13 @@
-import type { LoadedFrom } from './compile.js';
+import type { BytecodeCache } from './cache.js';
+import {
+  type LoadedFrom,
+  type LoadedTemplate,
+  type LoadTemplateOptions,
+  loadTemplate,
+  loadTemplateSync,
+  type TemplateEnvironment,
+  type TemplateSource,
+} from './compile.js';
 import type { CodeCacheState } from './runtime.js';
 
 /**
@@ -103,5 +112,77 @@ export class EngineSession {
   /** Resolves when every write started so far is done. */
   async flush(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
+}
+
+/**
+ * Loading for engines whose `compile` is synchronous (Handlebars, Eta): a synchronous store
+ * answers at once; an asynchronous one (Redis, S3) cannot, so a template is served from what
+ * `prepare()` (a preload) loaded into this process, and otherwise `loadNow` answers `null`: the
+ * engine compiles it itself, as without bcc, while the template is loaded into the store in the
+ * background. Counted in `stats.uncached`, with one `BCC_SYNC_RENDER_UNCACHED` warning (unless
+ * the integration reports errors itself) that says how to get hits.
+ */
+export class SyncEngineLoader<T> {
+  readonly mode: 'sync' | 'async';
+  readonly #session: EngineSession;
+  readonly #cache: BytecodeCache;
+  readonly #engineName: string;
+  readonly #warn: boolean;
+  readonly #prepared = new Map<string, LoadedTemplate<T>>();
+  #warned = false;
+
+  constructor(session: EngineSession, cache: BytecodeCache, options: { engineName: string; warn: boolean }) {
+    this.#session = session;
+    this.#cache = cache;
+    this.#engineName = options.engineName;
+    this.#warn = options.warn;
+    this.mode =
+      typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function'
+        ? 'sync'
+        : 'async';
+  }
+
+  /** The template from the cache now (compiled and stored on a miss), or `null`: let the engine compile it. */
+  loadNow(
+    environment: TemplateEnvironment,
+    template: TemplateSource,
+    options: LoadTemplateOptions = {},
+  ): LoadedTemplate<T> | null {
+    if (this.mode === 'sync') return loadTemplateSync<T>(this.#cache, environment, template, options);
+    const ready = this.#prepared.get(this.#id(environment, template));
+    if (ready) return ready;
+    this.#session.stats.uncached++;
+    if (this.#warn && !this.#warned) {
+      this.#warned = true;
+      process.emitWarning(
+        `bcc: a ${this.#engineName} template was compiled before ${this.#cache.backendName} (an asynchronous store) could answer, so ${this.#engineName} compiled it without the cache. To get cache hits, preload the templates at start-up.`,
+        { code: 'BCC_SYNC_RENDER_UNCACHED' },
+      );
+    }
+    this.#session.track(this.prepare(environment, template, options));
+    return null;
+  }
+
+  /** Loads a template through the cache (any store), compiling and storing a miss, and keeps it ready. */
+  async prepare(
+    environment: TemplateEnvironment,
+    template: TemplateSource,
+    options: LoadTemplateOptions = {},
+  ): Promise<LoadedTemplate<T>> {
+    const id = this.#id(environment, template);
+    const loaded = await loadTemplate<T>(this.#cache, environment, template, options);
+    this.#session.track(loaded.stored);
+    this.#prepared.set(id, loaded);
+    return loaded;
+  }
+
+  /** Forgets what `prepare` kept. */
+  clear(): void {
+    this.#prepared.clear();
+  }
+
+  #id(environment: TemplateEnvironment, template: TemplateSource): string {
+    return `${environment.fingerprint}\0${template.name}\0${template.filename ?? ''}\0${this.#cache.getSourceChecksum(template.source)}`;
   }
 }

@@ -18,7 +18,7 @@ export {
 } from './compile.js';
 export { crc32, sha256Hex } from './digest.js';
 export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
-export { EngineSession, type EngineStats, type EngineTemplate } from './engine.js';
+export { EngineSession, type EngineStats, type EngineTemplate, SyncEngineLoader } from './engine.js';
 export {
   BccAdapterNotInstalledError,
   BccBackendError,

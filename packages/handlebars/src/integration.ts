@@ -7,8 +7,7 @@ import {
   isBytecodeCache,
   isDisabledCache,
   type LoadedTemplate,
-  loadTemplate,
-  loadTemplateSync,
+  SyncEngineLoader,
 } from '@bcc/core';
 import { effectiveOptions, HandlebarsTemplateEnvironment } from './environment.js';
 import {
@@ -70,9 +69,6 @@ function readySpec(loaded: LoadedTemplate<unknown>): ReadySpec {
   };
 }
 
-const canRunSync = (cache: BytecodeCache) =>
-  typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function';
-
 /**
  * Makes a Handlebars instance (`Handlebars.create()`, or the module itself) compile through a
  * bcc cache: after it, `handlebars.compile(source, options)` and partials registered as
@@ -120,7 +116,11 @@ export function useBytecodeCache(
       'this Handlebars instance already uses a bcc cache; call dispose() on the first one before adding another',
     );
   }
-  const mode: 'sync' | 'async' = canRunSync(cache) ? 'sync' : 'async';
+  const loader = new SyncEngineLoader<unknown>(session, cache, {
+    engineName: 'Handlebars',
+    warn: !options.onError,
+  });
+  const mode = loader.mode;
   const wantCodeCache = options.codeCache ?? true;
   const environments = new Map<string, HandlebarsTemplateEnvironment>();
   const environmentFor = (compileOptions: CompileOptions | undefined) => {
@@ -130,48 +130,19 @@ export function useBytecodeCache(
     if (!environment) environments.set(id, (environment = new HandlebarsTemplateEnvironment(hb, effective)));
     return environment;
   };
-  // Templates ready in this process, by fingerprint and source checksum (async stores).
-  const prepared = new Map<string, ReadySpec>();
-  const templateOf = (source: string) => {
-    const name = `hbs:${cache.getSourceChecksum(source)}`;
-    return { name, filename: null, source };
-  };
-  const preparedKey = (environment: HandlebarsTemplateEnvironment, source: string) =>
-    `${environment.fingerprint}\0${cache.getSourceChecksum(source)}`;
-  let warnedUncached = false;
+  // Content-addressed: a string has no name (express-handlebars does not pass the file's path).
+  const templateOf = (source: string) => ({
+    name: `hbs:${cache.getSourceChecksum(source)}`,
+    filename: null,
+    source,
+  });
 
   /** The template's spec from the cache (compiled and stored on a miss), or null: compile plainly. */
   const load = (source: string, compileOptions: CompileOptions | undefined): ReadySpec | null => {
-    const environment = environmentFor(compileOptions);
-    if (mode === 'sync') {
-      const ready = readySpec(loadTemplateSync(cache, environment, templateOf(source)));
-      session.countLoad(ready);
-      return ready;
-    }
-    const ready = prepared.get(preparedKey(environment, source));
-    if (ready) {
-      session.countLoad(ready);
-      return ready;
-    }
-    session.stats.uncached++;
-    if (!warnedUncached && !options.onError) {
-      warnedUncached = true;
-      process.emitWarning(
-        `bcc: a Handlebars template was compiled before ${cache.backendName} (an asynchronous store) could answer, so Handlebars compiled it without the cache. To get cache hits, call preload(sources) at start-up.`,
-        { code: 'BCC_SYNC_RENDER_UNCACHED' },
-      );
-    }
-    session.track(prepare(source, compileOptions));
-    return null;
-  };
-
-  /** Loads a source through the (any) cache and keeps it ready. */
-  const prepare = async (source: string, compileOptions: CompileOptions | undefined): Promise<ReadySpec> => {
-    const environment = environmentFor(compileOptions);
-    const loaded = await loadTemplate(cache, environment, templateOf(source));
-    session.track(loaded.stored);
+    const loaded = loader.loadNow(environmentFor(compileOptions), templateOf(source));
+    if (!loaded) return null;
     const ready = readySpec(loaded);
-    prepared.set(preparedKey(environment, source), ready);
+    session.countLoad(ready);
     return ready;
   };
 
@@ -225,7 +196,7 @@ export function useBytecodeCache(
     const report: HandlebarsWarmReport = { total: sources.length, hits: 0, compiled: 0, failed: [] };
     for (const source of sources) {
       try {
-        const ready = await prepare(source, compileOptions);
+        const ready = await loader.prepare(environmentFor(compileOptions), templateOf(source));
         if (ready.from === 'compiled') report.compiled++;
         else report.hits++;
       } catch (error) {
@@ -245,7 +216,7 @@ export function useBytecodeCache(
     warm: preload,
     dispose() {
       if (hb.compile === compileThroughBcc) hb.compile = originalCompile;
-      prepared.clear();
+      loader.clear();
       installed.delete(hb);
     },
   };
