@@ -1,0 +1,9 @@
+export {
+  type EtaBytecodeCache,
+  type EtaCompileOptions,
+  type EtaInstance,
+  EtaTemplateEnvironment,
+  type EtaTemplateFunction,
+  type UseBytecodeCacheOptions,
+  useBytecodeCache,
+} from './integration.js';

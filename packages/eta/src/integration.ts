@@ -1,0 +1,239 @@
+import {
+  BccConfigError,
+  type BytecodeCache,
+  EngineSession,
+  type EngineStats,
+  isBytecodeCache,
+  isDisabledCache,
+  SyncEngineLoader,
+  sha256Hex,
+  type TemplateEnvironment,
+} from '@bcc/core';
+
+/** The parts of an `Eta` instance bcc uses. */
+export interface EtaInstance {
+  config: Record<string, unknown>;
+  compile(str: string, options?: EtaCompileOptions): EtaTemplateFunction;
+  compileToString(str: string, options?: EtaCompileOptions): string;
+}
+
+/** What Eta passes to `compile`: `async`, and `filepath` for a template read from a file. */
+export interface EtaCompileOptions {
+  async?: boolean;
+  filepath?: string;
+  [key: string]: unknown;
+}
+
+/** A compiled Eta template: called with `this` the Eta instance, `(data, options)`. */
+export type EtaTemplateFunction = (this: unknown, data: unknown, options?: unknown) => unknown;
+
+/** Options of {@link useBytecodeCache}. */
+export interface UseBytecodeCacheOptions {
+  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
+  codeCache?: boolean;
+  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
+  onError?: (error: Error) => void;
+}
+
+/** What {@link useBytecodeCache} returns. */
+export interface EtaBytecodeCache {
+  readonly cache: BytecodeCache;
+  readonly mode: 'sync' | 'async';
+  readonly stats: EngineStats;
+  flush(): Promise<void>;
+  /** Loads these template sources through the cache and keeps them ready (asynchronous stores). */
+  preload(sources: readonly string[], options?: EtaCompileOptions): Promise<void>;
+  /** Puts `eta.compile` back as it was. */
+  dispose(): void;
+}
+
+// Configuration that does not change the generated code (where templates are, whether Eta caches).
+const NOT_IN_CODE = new Set(['views', 'cache']);
+
+function stableText(value: unknown, depth = 0): string {
+  if (typeof value === 'function')
+    return `fn:${sha256Hex(Function.prototype.toString.call(value)).slice(0, 16)}`;
+  if (value === null || typeof value !== 'object' || depth > 4) return JSON.stringify(value) ?? String(value);
+  if (Array.isArray(value)) return `[${value.map((v) => stableText(v, depth + 1)).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableText((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+}
+
+/**
+ * The bcc side of an Eta instance: the fingerprint (Eta's compiler source, every configuration
+ * option that shapes the code — tags, `autoEscape`, `autoTrim`, `varName`, `useWith`, `parse`,
+ * plugins, `functionHeader`, … — and sync or async) and a compiler that writes the function Eta
+ * would make with `new Function(varName, "options", body)` as a function expression.
+ */
+export class EtaTemplateEnvironment implements TemplateEnvironment {
+  readonly fingerprint: string;
+  readonly #eta: EtaInstance;
+  readonly #async: boolean;
+
+  constructor(eta: EtaInstance, isAsync: boolean) {
+    this.#eta = eta;
+    this.#async = isAsync;
+    const config = Object.fromEntries(Object.entries(eta.config).filter(([key]) => !NOT_IN_CODE.has(key)));
+    const compiler = Function.prototype.toString.call(
+      Object.getPrototypeOf(eta).compileToString ?? eta.compileToString,
+    );
+    this.fingerprint = `eta/${sha256Hex(`${compiler}|${stableText(config)}|${isAsync}`).slice(0, 24)}`;
+  }
+
+  compile(source: string): string {
+    const varName = String(this.#eta.config.varName ?? 'it');
+    const body = this.#eta.compileToString(source, { async: this.#async });
+    return `(${this.#async ? 'async ' : ''}function anonymous(${varName},options\n) {\n${body}\n})`;
+  }
+}
+
+const installed = new WeakMap<object, EtaBytecodeCache>();
+
+function isEta(value: unknown): value is EtaInstance {
+  const eta = value as Partial<EtaInstance> | null;
+  return (
+    typeof eta === 'object' &&
+    eta !== null &&
+    typeof eta.compile === 'function' &&
+    typeof eta.compileToString === 'function' &&
+    typeof eta.config === 'object'
+  );
+}
+
+/**
+ * Makes an `Eta` instance compile through a bcc cache: `eta.compile`, and so `render`,
+ * `renderAsync`, `renderString` and `loadTemplate`, load a template's compiled function (with
+ * V8's code cache) from the cache and compile and store it only when it is missing. Templates
+ * read from files are keyed by their path (as Jinja2 keys by file name), strings by their source.
+ *
+ * ```js
+ * import { Eta } from 'eta';
+ * import { FileSystemBytecodeCache } from '@bcc/fs';
+ * import { useBytecodeCache } from '@bcc/eta';
+ *
+ * const eta = new Eta({ views: './views' });
+ * useBytecodeCache(eta, new FileSystemBytecodeCache());
+ * eta.render('./page', { name: 'Ada' });
+ * ```
+ *
+ * With an asynchronous store (Redis, S3), `compile` cannot wait: templates loaded by
+ * `preload()` come from the cache; others are compiled by Eta itself, as without bcc, while bcc
+ * loads them into the store in the background (`stats.uncached`, one warning).
+ */
+export function useBytecodeCache(
+  eta: unknown,
+  cache: BytecodeCache,
+  options: UseBytecodeCacheOptions = {},
+): EtaBytecodeCache {
+  if (!isEta(eta))
+    throw new BccConfigError('useBytecodeCache needs an Eta instance (new Eta(...)) as its first argument');
+  const session = new EngineSession(options.onError);
+  if (isDisabledCache(cache)) {
+    return {
+      cache,
+      mode: 'sync',
+      stats: session.stats,
+      flush: async () => {},
+      preload: async () => {},
+      dispose() {},
+    };
+  }
+  if (!isBytecodeCache(cache)) {
+    throw new BccConfigError(
+      'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
+    );
+  }
+  if (installed.has(eta)) {
+    throw new BccConfigError(
+      'this Eta instance already uses a bcc cache; call dispose() on the first one before adding another',
+    );
+  }
+  const loader = new SyncEngineLoader<EtaTemplateFunction>(session, cache, {
+    engineName: 'Eta',
+    warn: !options.onError,
+  });
+  const wantCodeCache = options.codeCache ?? true;
+  const environments = [new EtaTemplateEnvironment(eta, false), new EtaTemplateEnvironment(eta, true)];
+  // Re-made when the configuration changes (eta.configure), since the fingerprint follows it.
+  let configSeen = eta.config;
+  const environmentFor = (isAsync: boolean) => {
+    if (eta.config !== configSeen) {
+      configSeen = eta.config;
+      environments[0] = new EtaTemplateEnvironment(eta, false);
+      environments[1] = new EtaTemplateEnvironment(eta, true);
+    }
+    return environments[isAsync ? 1 : 0]!;
+  };
+  const templateOf = (source: string, compileOptions?: EtaCompileOptions) => {
+    const filepath = typeof compileOptions?.filepath === 'string' ? compileOptions.filepath : null;
+    return { name: filepath ?? `eta:${cache.getSourceChecksum(source)}`, filename: filepath, source };
+  };
+
+  const originalCompile = eta.compile;
+  const compileThroughBcc = function (
+    this: unknown,
+    source: string,
+    compileOptions?: EtaCompileOptions,
+  ): EtaTemplateFunction {
+    if (typeof source !== 'string') return originalCompile.call(eta, source, compileOptions);
+    const isAsync = !!compileOptions?.async;
+    let loaded: ReturnType<typeof loader.loadNow>;
+    try {
+      loaded = loader.loadNow(environmentFor(isAsync), templateOf(source, compileOptions), {
+        scriptFilename: compileOptions?.filepath,
+      });
+    } catch (error) {
+      // V8 refused the generated code: Eta compiles it and reports it its own way.
+      if (error instanceof SyntaxError) return originalCompile.call(eta, source, compileOptions);
+      session.stats.compileErrors++;
+      throw error;
+    }
+    if (!loaded) return originalCompile.call(eta, source, compileOptions);
+    const ready = {
+      from: loaded.from,
+      codeCache: loaded.codeCache,
+      persist: loaded.needsCodeCache ? () => loaded.persistCodeCache() : null,
+    };
+    session.countLoad(ready);
+    const fn = loaded.value;
+    if (!wantCodeCache || !ready.persist) return fn;
+    const deferred = loader.mode === 'async';
+    // V8 has compiled what the first render ran: take the code cache after it.
+    return function (this: unknown, data: unknown, renderOptions?: unknown) {
+      const out = fn.call(this, data, renderOptions);
+      if (out instanceof Promise)
+        void out.then(
+          () => session.persistCodeCache(ready, deferred),
+          () => {},
+        );
+      else session.persistCodeCache(ready, deferred);
+      return out;
+    };
+  };
+  eta.compile = compileThroughBcc as EtaInstance['compile'];
+
+  const handle: EtaBytecodeCache = {
+    cache,
+    mode: loader.mode,
+    stats: session.stats,
+    flush: () => session.flush(),
+    async preload(sources, preloadOptions) {
+      for (const source of sources) {
+        await loader.prepare(environmentFor(!!preloadOptions?.async), templateOf(source, preloadOptions));
+      }
+      await session.flush();
+    },
+    dispose() {
+      if (eta.compile === compileThroughBcc) {
+        // The instance had no own `compile` before: remove ours, the prototype's shows through.
+        if (originalCompile === Object.getPrototypeOf(eta).compile)
+          delete (eta as { compile?: unknown }).compile;
+        else eta.compile = originalCompile;
+      }
+      loader.clear();
+      installed.delete(eta);
+    },
+  };
+  installed.set(eta, handle);
+  return handle;
+}
