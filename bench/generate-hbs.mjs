@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Handlebars from 'handlebars';
+import { prng } from './generate.mjs';
 
 export const HBS_PAGES = 40;
 
@@ -33,18 +34,6 @@ const PARTIALS = {
   pager: `<nav class="pager">{{#each (range pages)}}<a href="?p={{this}}"{{#if (eq this ../current)}} class="current"{{/if}}>{{this}}</a>{{/each}}</nav>`,
   field: `<label>{{label}}<input name="{{name}}" type="{{#if type}}{{type}}{{else}}text{{/if}}" value="{{value}}"{{#if required}} required{{/if}}></label>{{#if help}}<small>{{help}}</small>{{/if}}`,
 };
-
-/** A small seeded PRNG, so every run renders the same pages. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SECTIONS = [
   (r) =>

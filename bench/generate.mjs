@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const PAGE_COUNT = 40;
 
 /** mulberry32: a tiny seeded PRNG, so the templates are the same on every run. */
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

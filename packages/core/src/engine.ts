@@ -8,6 +8,7 @@ import {
   type TemplateEnvironment,
   type TemplateSource,
 } from './compile.js';
+import { sha256Hex } from './digest.js';
 import type { CodeCacheState } from './runtime.js';
 
 /**
@@ -185,4 +186,25 @@ export class SyncEngineLoader<T> {
   #id(environment: TemplateEnvironment, template: TemplateSource): string {
     return `${environment.fingerprint}\0${template.name}\0${template.filename ?? ''}\0${this.#cache.getSourceChecksum(template.source)}`;
   }
+}
+
+/**
+ * Stable text of a configuration value for an engine's fingerprint: object keys in sorted order,
+ * functions by a hash of their source (a plugin or a custom tag handler changes generated code
+ * when its source does), nesting cut off at `maxDepth` and cycles cut, so any options object can
+ * be fingerprinted without throwing.
+ */
+export function fingerprintText(value: unknown, maxDepth = 5): string {
+  const seen = new WeakSet<object>();
+  const show = (item: unknown, depth: number): string => {
+    if (typeof item === 'function')
+      return `fn:${sha256Hex(Function.prototype.toString.call(item)).slice(0, 16)}`;
+    if (item === null || typeof item !== 'object') return JSON.stringify(item) ?? String(item);
+    if (depth >= maxDepth || seen.has(item)) return '…';
+    seen.add(item);
+    if (Array.isArray(item)) return `[${item.map((v) => show(v, depth + 1)).join(',')}]`;
+    const keys = Object.keys(item).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${show((item as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+  };
+  return show(value, 0);
 }

@@ -18,7 +18,13 @@ export {
 } from './compile.js';
 export { crc32, sha256Hex } from './digest.js';
 export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
-export { EngineSession, type EngineStats, type EngineTemplate, SyncEngineLoader } from './engine.js';
+export {
+  EngineSession,
+  type EngineStats,
+  type EngineTemplate,
+  fingerprintText,
+  SyncEngineLoader,
+} from './engine.js';
 export {
   BccAdapterNotInstalledError,
   BccBackendError,

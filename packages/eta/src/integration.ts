@@ -3,6 +3,7 @@ import {
   type BytecodeCache,
   EngineSession,
   type EngineStats,
+  fingerprintText,
   isBytecodeCache,
   isDisabledCache,
   SyncEngineLoader,
@@ -50,15 +51,6 @@ export interface EtaBytecodeCache {
 // Configuration that does not change the generated code (where templates are, whether Eta caches).
 const NOT_IN_CODE = new Set(['views', 'cache']);
 
-function stableText(value: unknown, depth = 0): string {
-  if (typeof value === 'function')
-    return `fn:${sha256Hex(Function.prototype.toString.call(value)).slice(0, 16)}`;
-  if (value === null || typeof value !== 'object' || depth > 4) return JSON.stringify(value) ?? String(value);
-  if (Array.isArray(value)) return `[${value.map((v) => stableText(v, depth + 1)).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${stableText((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
-}
-
 /**
  * The bcc side of an Eta instance: the fingerprint (Eta's compiler source, every configuration
  * option that shapes the code — tags, `autoEscape`, `autoTrim`, `varName`, `useWith`, `parse`,
@@ -77,7 +69,7 @@ export class EtaTemplateEnvironment implements TemplateEnvironment {
     const compiler = Function.prototype.toString.call(
       Object.getPrototypeOf(eta).compileToString ?? eta.compileToString,
     );
-    this.fingerprint = `eta/${sha256Hex(`${compiler}|${stableText(config)}|${isAsync}`).slice(0, 24)}`;
+    this.fingerprint = `eta/${sha256Hex(`${compiler}|${fingerprintText(config)}|${isAsync}`).slice(0, 24)}`;
   }
 
   compile(source: string): string {

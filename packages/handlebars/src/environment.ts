@@ -1,4 +1,4 @@
-import { sha256Hex, type TemplateEnvironment } from '@bcc/core';
+import { fingerprintText, sha256Hex, type TemplateEnvironment } from '@bcc/core';
 import type { CompileOptions, HandlebarsInstance } from './handlebars.js';
 
 /**
@@ -6,16 +6,6 @@ import type { CompileOptions, HandlebarsInstance } from './handlebars.js';
  * Handlebars' precompiled spec), so entries written by an older `@bcc/handlebars` are never used.
  */
 export const CODE_SHAPE_VERSION = 1;
-
-/** Options in a stable order, as text: `{ a: 1, b: 2 }` and `{ b: 2, a: 1 }` are the same. */
-function stableText(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
-  if (Array.isArray(value)) return `[${value.map(stableText).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${stableText((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
-}
 
 /**
  * The compile options as Handlebars' compiler sees them: `data` defaults to true, `compat`
@@ -44,7 +34,7 @@ export class HandlebarsTemplateEnvironment implements TemplateEnvironment {
   constructor(handlebars: HandlebarsInstance, options: CompileOptions) {
     this.#handlebars = handlebars;
     this.#options = options;
-    const inputs = `${handlebars.VERSION}|${handlebars.COMPILER_REVISION}|${CODE_SHAPE_VERSION}|${stableText(options)}`;
+    const inputs = `${handlebars.VERSION}|${handlebars.COMPILER_REVISION}|${CODE_SHAPE_VERSION}|${fingerprintText(options)}`;
     this.fingerprint = `handlebars@${handlebars.VERSION}/${sha256Hex(inputs).slice(0, 24)}`;
   }
 
