@@ -1,4 +1,4 @@
-import type { BytecodeCache } from './cache.js';
+import { type BytecodeCache, isBytecodeCache } from './cache.js';
 import {
   type LoadedFrom,
   type LoadedTemplate,
@@ -9,6 +9,7 @@ import {
   type TemplateSource,
 } from './compile.js';
 import { sha256Hex } from './digest.js';
+import { BccConfigError } from './errors.js';
 import type { CodeCacheState } from './runtime.js';
 
 /**
@@ -16,6 +17,29 @@ import type { CodeCacheState } from './runtime.js';
  * `@bcc/handlebars`, …) keeps and does the same way, so each integration holds only what is
  * particular to its engine.
  */
+
+/**
+ * The checks every engine's `useBytecodeCache` makes once the cache is known not to be disabled:
+ * `cache` is a bcc cache, and `instance` (`what` names it in the error) has none installed yet.
+ * `installed` holds the instances of one engine that have a cache.
+ */
+export function assertInstallable(
+  cache: unknown,
+  instance: object,
+  installed: WeakMap<object, unknown>,
+  what: string,
+): asserts cache is BytecodeCache {
+  if (!isBytecodeCache(cache)) {
+    throw new BccConfigError(
+      'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
+    );
+  }
+  if (installed.has(instance)) {
+    throw new BccConfigError(
+      `${what} already uses a bcc cache; call dispose() on the first one before adding another`,
+    );
+  }
+}
 
 /** Counters of one engine integration's installation. */
 export interface EngineStats {

@@ -19,6 +19,7 @@ export {
 export { crc32, sha256Hex } from './digest.js';
 export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
 export {
+  assertInstallable,
   EngineSession,
   type EngineStats,
   type EngineTemplate,

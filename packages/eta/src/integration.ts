@@ -1,10 +1,10 @@
 import {
+  assertInstallable,
   BccConfigError,
   type BytecodeCache,
   EngineSession,
   type EngineStats,
   fingerprintText,
-  isBytecodeCache,
   isDisabledCache,
   SyncEngineLoader,
   sha256Hex,
@@ -130,16 +130,7 @@ export function useBytecodeCache(
       dispose() {},
     };
   }
-  if (!isBytecodeCache(cache)) {
-    throw new BccConfigError(
-      'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
-    );
-  }
-  if (installed.has(eta)) {
-    throw new BccConfigError(
-      'this Eta instance already uses a bcc cache; call dispose() on the first one before adding another',
-    );
-  }
+  assertInstallable(cache, eta, installed, 'this Eta instance');
   const loader = new SyncEngineLoader<EtaTemplateFunction>(session, cache, {
     engineName: 'Eta',
     warn: !options.onError,

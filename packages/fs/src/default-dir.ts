@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir as osTmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BccConfigError } from '@bcc/core';
-import { checkDirectory, refuse } from './trust.js';
+import { checkDirectory, isPosix, refuse } from './trust.js';
 
 /** Where the default directory is derived from; both are injectable for tests. */
 export interface DefaultDirOptions {
@@ -12,10 +12,13 @@ export interface DefaultDirOptions {
   uid?: number;
 }
 
-const isPosix = process.platform !== 'win32' && typeof process.getuid === 'function';
-
 export function currentUid(): number {
   return process.getuid!();
+}
+
+/** The uid entries and directories are checked against: `given`, else this process's (0 on Windows). */
+export function trustUid(given?: number): number {
+  return given ?? (isPosix ? currentUid() : 0);
 }
 
 /**
@@ -97,7 +100,6 @@ export function ensureGivenDir(path: string, options: { signed: boolean; uid?: n
     throw error;
   }
   if (!statSync(path).isDirectory()) throw notADirectory();
-  const uid = options.uid ?? (isPosix ? currentUid() : 0);
-  checkDirectory(path, options.signed ? 'signed' : 'owned', uid);
+  checkDirectory(path, options.signed ? 'signed' : 'owned', trustUid(options.uid));
   return path;
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
-import { defaultCacheDir, ensureGivenDir, ensurePrivateDir } from './default-dir.js';
+import { defaultCacheDir, ensureGivenDir, ensurePrivateDir, trustUid } from './default-dir.js';
 import { EntryPattern } from './pattern.js';
 import { readEntrySync } from './read-entry.js';
 import { checkDirectory, type TrustRule } from './trust.js';
@@ -98,7 +98,7 @@ export class FileSystemBytecodeCache extends BytecodeCache {
     this.directory = this.#explicitDirectory ? (given as string) : defaultCacheDir();
     this.#trust = {
       rule: !this.#explicitDirectory ? 'private' : this.secrets.length > 0 ? 'signed' : 'owned',
-      uid: typeof process.getuid === 'function' ? process.getuid() : 0,
+      uid: trustUid(),
     };
     this.#ensureDirectory();
   }

@@ -18,7 +18,8 @@ import { BccInsecureDirectoryError } from '@bcc/core';
  */
 export type TrustRule = 'private' | 'owned' | 'signed';
 
-const isPosix = process.platform !== 'win32' && typeof process.getuid === 'function';
+/** Whether the platform has uids and modes to check (not Windows). */
+export const isPosix = process.platform !== 'win32' && typeof process.getuid === 'function';
 const OTHERS_WRITE = 0o022;
 
 /** Builds the refusal every check throws: what is wrong, why it matters, what to do. */

@@ -1,10 +1,10 @@
 import {
+  assertInstallable,
   BccConfigError,
   type BytecodeCache,
   EngineSession,
   type EngineStats,
   type EngineTemplate,
-  isBytecodeCache,
   isDisabledCache,
   type LoadedTemplate,
   SyncEngineLoader,
@@ -106,16 +106,7 @@ export function useBytecodeCache(
   const hb = handlebars;
   const session = new EngineSession(options.onError);
   if (isDisabledCache(cache)) return inertHandle(cache, session);
-  if (!isBytecodeCache(cache)) {
-    throw new BccConfigError(
-      'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
-    );
-  }
-  if (installed.has(hb)) {
-    throw new BccConfigError(
-      'this Handlebars instance already uses a bcc cache; call dispose() on the first one before adding another',
-    );
-  }
+  assertInstallable(cache, hb, installed, 'this Handlebars instance');
   const loader = new SyncEngineLoader<unknown>(session, cache, {
     engineName: 'Handlebars',
     warn: !options.onError,

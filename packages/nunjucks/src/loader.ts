@@ -1,8 +1,8 @@
 import {
+  assertInstallable,
   BccConfigError,
   type BytecodeCache,
   EngineSession,
-  isBytecodeCache,
   isDisabledCache,
   loadTemplate,
   loadTemplateSync,
@@ -56,16 +56,7 @@ export function useBytecodeCache(
   }
   // BCC_CACHE=none: bcc is off, and the environment stays exactly as it was.
   if (isDisabledCache(cache)) return inertHandle(nenv, cache);
-  if (!isBytecodeCache(cache)) {
-    throw new BccConfigError(
-      'useBytecodeCache needs a bcc cache (e.g. new MemoryBytecodeCache()) as its second argument',
-    );
-  }
-  if (installed.has(nenv)) {
-    throw new BccConfigError(
-      'this environment already uses a bcc cache; call dispose() on the first one before adding another',
-    );
-  }
+  assertInstallable(cache, nenv, installed, 'this environment');
   const requested = options.mode ?? 'auto';
   if (requested === 'sync' && !canRunSync(cache)) {
     throw new BccConfigError(
