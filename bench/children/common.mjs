@@ -5,19 +5,36 @@ import { context } from '../context.mjs';
 
 export const config = JSON.parse(process.argv[2] ?? '{}');
 
-export async function renderAndReport(mode, env, ready, finish = async () => null) {
+/**
+ * Collects the rendered pages (their size and a digest, so runs can be compared) and prints the
+ * one JSON line every child prints, Nunjucks' and Handlebars'.
+ */
+export function pageReport() {
   const digest = createHash('sha256');
   let bytes = 0;
+  return {
+    add(html) {
+      bytes += html.length;
+      digest.update(html);
+    },
+    async print(mode, ready, finish) {
+      const rendered = performance.now();
+      const stats = await finish();
+      process.stdout.write(
+        `${JSON.stringify({ mode, ready, rendered, bytes, digest: digest.digest('hex'), stats })}\n`,
+      );
+    },
+  };
+}
+
+export async function renderAndReport(mode, env, ready, finish = async () => null) {
+  const report = pageReport();
   for (const page of config.pages) {
-    const html = await new Promise((resolve, reject) => {
-      env.render(page, context, (error, result) => (error ? reject(error) : resolve(result)));
-    });
-    bytes += html.length;
-    digest.update(html);
+    report.add(
+      await new Promise((resolve, reject) => {
+        env.render(page, context, (error, result) => (error ? reject(error) : resolve(result)));
+      }),
+    );
   }
-  const rendered = performance.now();
-  const stats = await finish();
-  process.stdout.write(
-    `${JSON.stringify({ mode, ready, rendered, bytes, digest: digest.digest('hex'), stats })}\n`,
-  );
+  await report.print(mode, ready, finish);
 }

@@ -1,11 +1,11 @@
 // What every Handlebars benchmark child shares: the helpers, the context, and rendering the 40
 // pages into the layout. argv[2]: JSON config { templates, precompiled?, directory? }.
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { context } from '../context.mjs';
+import { config, pageReport } from './common.mjs';
 
-export const config = JSON.parse(process.argv[2] ?? '{}');
+export { config };
 
 export function registerHelpers(hb) {
   hb.registerHelper('eq', (a, b) => a === b);
@@ -40,17 +40,10 @@ const hbsContext = {
 
 /** Renders every page into the layout; prints one JSON line (like the Nunjucks children). */
 export async function renderAndReport(mode, layout, pages, ready, finish = async () => null) {
-  const digest = createHash('sha256');
-  let bytes = 0;
+  const report = pageReport();
   for (const [name, page] of pages) {
     const ctx = { ...hbsContext, page: name, title: name };
-    const html = layout({ ...ctx, body: page(ctx) });
-    bytes += html.length;
-    digest.update(html);
+    report.add(layout({ ...ctx, body: page(ctx) }));
   }
-  const rendered = performance.now();
-  const stats = await finish();
-  process.stdout.write(
-    `${JSON.stringify({ mode, ready, rendered, bytes, digest: digest.digest('hex'), stats })}\n`,
-  );
+  await report.print(mode, ready, finish);
 }
