@@ -220,15 +220,24 @@ export class SyncEngineLoader<T> {
  */
 export function fingerprintText(value: unknown, maxDepth = 5): string {
   const seen = new WeakSet<object>();
+  // A getter that throws has no value the engine could use either; it must not throw here.
+  const read = (item: object, key: string): unknown => {
+    try {
+      return (item as Record<string, unknown>)[key];
+    } catch {
+      return '<unreadable>';
+    }
+  };
   const show = (item: unknown, depth: number): string => {
     if (typeof item === 'function')
       return `fn:${sha256Hex(Function.prototype.toString.call(item)).slice(0, 16)}`;
+    if (typeof item === 'bigint') return `${item}n`; // JSON.stringify throws on a bigint
     if (item === null || typeof item !== 'object') return JSON.stringify(item) ?? String(item);
     if (depth >= maxDepth || seen.has(item)) return '…';
     seen.add(item);
     if (Array.isArray(item)) return `[${item.map((v) => show(v, depth + 1)).join(',')}]`;
     const keys = Object.keys(item).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${show((item as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${show(read(item, k), depth + 1)}`).join(',')}}`;
   };
   return show(value, 0);
 }
