@@ -41,6 +41,11 @@ export function assertInstallable(
   }
 }
 
+/** True when `cache` loads and stores synchronously, so an engine's synchronous API can use it directly. */
+export function canRunSync(cache: BytecodeCache): boolean {
+  return typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function';
+}
+
 /** Counters of one engine integration's installation. */
 export interface EngineStats {
   /** Templates compiled by the engine's compiler and stored. */
@@ -162,10 +167,7 @@ export class SyncEngineLoader<T> {
     this.#cache = cache;
     this.#engineName = options.engineName;
     this.#warn = options.warn;
-    this.mode =
-      typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function'
-        ? 'sync'
-        : 'async';
+    this.mode = canRunSync(cache) ? 'sync' : 'async';
   }
 
   /** The template from the cache now (compiled and stored on a miss), or `null`: let the engine compile it. */

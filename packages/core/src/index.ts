@@ -20,6 +20,7 @@ export { crc32, sha256Hex } from './digest.js';
 export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
 export {
   assertInstallable,
+  canRunSync,
   EngineSession,
   type EngineStats,
   type EngineTemplate,

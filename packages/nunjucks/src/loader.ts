@@ -2,6 +2,7 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  canRunSync,
   EngineSession,
   isDisabledCache,
   loadTemplate,
@@ -26,10 +27,6 @@ import type { NunjucksBytecodeCache, PreloadOptions, UseBytecodeCacheOptions } f
 import { templateNames, type WarmOptions, warmTemplates } from './warm.js';
 
 const installed = new WeakMap<object, NunjucksBytecodeCache>();
-
-function canRunSync(cache: BytecodeCache): boolean {
-  return typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function';
-}
 
 /**
  * Turns bcc on for a Nunjucks environment: templates are loaded through `cache`, compiled with
