@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto';
 import { Bucket, MemoryBytecodeCache } from '@bcc/core';
 
 /** The environment every fuzz entry belongs to. */
-export const ENVIRONMENT = { fingerprint: 'bcc-reliability/1' };
+/** Dependencies resolve to their stock source, so an entry that lists them is valid as written. */
+export const ENVIRONMENT = {
+  fingerprint: 'bcc-reliability/1',
+  engine: 'reliability@1.0.0',
+  readDependency: (name) => `source of ${name}`,
+};
 
 /** Secrets of the signed modes: S1 signs; the rotated reader accepts S2 and S1. */
 export const SECRET_1 = Buffer.from('reliability secret one: 32 bytes');
@@ -46,7 +51,7 @@ function v8BytesFor(js, size) {
 }
 
 /**
- * @typedef {{ name: string, source: string, key: string, checksum: string, js: string, v8: Uint8Array | undefined, weight: number }} Template
+ * @typedef {{ name: string, source: string, key: string, checksum: string, js: string, v8: Uint8Array | undefined, weight: number, dependencies: { name: string, checksum: string }[] }} Template
  */
 
 /** @returns {Template[]} */
@@ -82,6 +87,13 @@ export function makeTemplates() {
       weight: 2,
     },
     {
+      name: 'with-deps.html',
+      js: compiled('with_deps', `return 'layout + partial ' + ctx.name;`),
+      v8: true,
+      weight: 2,
+      dependencies: ['layout.html', 'partials/ünï.html'],
+    },
+    {
       name: 'large.html',
       js: compiled(
         'large',
@@ -104,6 +116,10 @@ export function makeTemplates() {
       js: spec.js,
       v8,
       weight: spec.weight,
+      dependencies: (spec.dependencies ?? []).map((name) => ({
+        name,
+        checksum: derive.getSourceChecksum(sourceOf(name)),
+      })),
     };
   });
 }
@@ -118,10 +134,12 @@ export function makeTemplates() {
 export function frameFor(template, signingSecret, override = {}) {
   const bucket = new Bucket(ENVIRONMENT, override.key ?? template.key, template.checksum, {
     secrets: signingSecret ? [signingSecret] : [],
+    name: template.name,
   });
+  const dependencies = template.dependencies.length > 0 ? { dependencies: template.dependencies } : {};
   bucket.code = template.v8
-    ? { js: override.js ?? template.js, v8: template.v8 }
-    : { js: override.js ?? template.js };
+    ? { js: override.js ?? template.js, v8: template.v8, ...dependencies }
+    : { js: override.js ?? template.js, ...dependencies };
   // A plain copy: a Buffer's slice() is a view, and a mutation must never reach the original.
   return Uint8Array.from(bucket.bytecodeToBytes());
 }

@@ -113,7 +113,9 @@ export function judge(c, bytes, onReject) {
 export function classifyCode(c, code) {
   const jsSame = code.js === c.template.js;
   const v8Safe = code.v8 === undefined || (c.template.v8 !== undefined && sameBytes(code.v8, c.template.v8));
-  return jsSame && v8Safe ? 'same' : 'differs';
+  // The dependencies decide validity: an accepted entry must list exactly those written.
+  const depsSame = JSON.stringify(code.dependencies ?? []) === JSON.stringify(c.template.dependencies ?? []);
+  return jsSame && v8Safe && depsSame ? 'same' : 'differs';
 }
 
 /**

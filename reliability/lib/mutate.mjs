@@ -23,9 +23,19 @@ export function layout(frame) {
   const keyCrcAt = 5;
   const checksumLengthAt = 9;
   const runtimeLengthAt = checksumLengthAt + 1 + frame[checksumLengthAt];
-  const textAt = runtimeLengthAt + 1 + frame[runtimeLengthAt];
-  const jsLengthAt = textAt + 1;
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  // Format 2: creation time, engine, template name, dependencies, then the code.
+  const createdAt = runtimeLengthAt + 1 + frame[runtimeLengthAt];
+  const engineLengthAt = createdAt + 8;
+  const nameLengthAt = engineLengthAt + 1 + frame[engineLengthAt];
+  const dependencyCountAt = nameLengthAt + 2 + view.getUint16(nameLengthAt, true);
+  let at = dependencyCountAt + 2;
+  for (let i = view.getUint16(dependencyCountAt, true); i > 0; i--) {
+    at += 2 + view.getUint16(at, true);
+    at += 1 + frame[at];
+  }
+  const textAt = at;
+  const jsLengthAt = textAt + 1;
   const jsLength = view.getUint32(jsLengthAt, true);
   const jsAt = jsLengthAt + 4;
   const v8LengthAt = jsAt + jsLength;
@@ -37,6 +47,9 @@ export function layout(frame) {
     keyCrcAt,
     checksumLengthAt,
     runtimeLengthAt,
+    engineLengthAt,
+    nameLengthAt,
+    dependencyCountAt,
     textAt,
     jsLengthAt,
     jsAt,
@@ -114,7 +127,7 @@ export const DAMAGE = {
     const out = copy(frame);
     const f = layout(frame);
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    const target = rng.int(5);
+    const target = rng.int(7);
     if (target === 0)
       out[f.checksumLengthAt] = rng.chance(0.5)
         ? rng.pick(BOUNDARY_BYTES)
@@ -124,7 +137,15 @@ export const DAMAGE = {
         ? rng.pick(BOUNDARY_BYTES)
         : out[f.runtimeLengthAt] + rng.int(5) - 2;
     else if (target === 2) out[f.textAt] = rng.pick([0, 1, 2, 0xff]);
-    else {
+    else if (target === 5 || target === 6) {
+      const at = target === 5 ? f.nameLengthAt : f.dependencyCountAt;
+      const old = view.getUint16(at, true);
+      view.setUint16(
+        at,
+        rng.chance(0.5) ? rng.pick([0, 1, 0xff, 0x100, 0xfffe, 0xffff]) : (old + rng.int(5) - 2) & 0xffff,
+        true,
+      );
+    } else {
       const at = target === 3 ? f.jsLengthAt : f.v8LengthAt;
       const old = target === 3 ? f.jsLength : f.v8Length;
       const value = rng.chance(0.5) ? rng.pick(BOUNDARY_U32) : old + rng.int(9) - 4;

@@ -33,6 +33,7 @@ describe('fuzz slice: Bucket.bytecodeFromBytes', () => {
       'unsigned',
       'signature',
       'checksum',
+      'dependency',
     ]) {
       expect(result.reasons[reason], reason).toBeGreaterThan(0);
     }

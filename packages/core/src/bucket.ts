@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import { decodeFrame, encodeFrame, type RejectReason, runtimeTag } from './format.js';
+import { sha256Hex } from './digest.js';
+import { type Dependency, decodeFrame, encodeFrame, type RejectReason, runtimeTag } from './format.js';
 
 /** One template's compiled code: its JavaScript and, optionally, V8's code cache for it. */
 export interface BucketCode {
@@ -7,12 +8,24 @@ export interface BucketCode {
   readonly js: string;
   /** V8's code cache for exactly this `js`, made under the current runtime. */
   readonly v8?: Uint8Array | undefined;
+  /**
+   * Files the engine inlined into this code besides the template (Pug's `include`/`extends`),
+   * with their checksums when compiled: the entry is valid only while each is unchanged.
+   */
+  readonly dependencies?: readonly Dependency[] | undefined;
 }
 
 /** The engine side of a cache entry. Its fingerprint is part of every key. */
 export interface BucketEnvironment {
   /** Engine name, version and every option that changes the generated code. */
   readonly fingerprint: string;
+  /** Engine and version for operators (`nunjucks@3.2.4`), written into each entry; never checked. */
+  readonly engine?: string | undefined;
+  /**
+   * The current source of a dependency an entry lists (see {@link BucketCode.dependencies}), or
+   * `undefined` when it is gone. Needed only by engines that record dependencies.
+   */
+  readDependency?(name: string): string | undefined;
 }
 
 /** What the last load did to a bucket. */
@@ -25,8 +38,10 @@ export type LoadOutcome =
 export interface BucketOptions {
   /** Secrets: the first signs, any verifies. Empty: entries are neither signed nor checked. */
   secrets?: readonly Uint8Array[];
-  /** The template's name, for messages and `BCC_DEBUG` lines (the key is a hash). */
+  /** The template's name, for messages, `BCC_DEBUG` lines and `bcc ls` (the key is a hash). */
   name?: string;
+  /** The cache's source checksum, applied to dependencies too. Default: SHA-256 hex. */
+  checksumOf?: (source: string) => string;
 }
 
 /** A stream's byte limit: a longer stream is a rejected entry, not an out-of-memory crash. */
@@ -57,6 +72,7 @@ export class Bucket {
   /** What the last `bytecodeFromBytes`/`loadBytecode` did; `null` before any load. */
   lastLoad: LoadOutcome | null = null;
   readonly #secrets: readonly Uint8Array[];
+  readonly #checksumOf: ((source: string) => string) | undefined;
   #code: BucketCode | null = null;
   #encoded: Buffer | null = null;
 
@@ -66,6 +82,7 @@ export class Bucket {
     this.checksum = checksum;
     this.#secrets = options.secrets ?? [];
     this.name = options.name;
+    this.#checksumOf = options.checksumOf;
   }
 
   /** The compiled code, or `null` when the bucket is empty (a miss). */
@@ -75,7 +92,7 @@ export class Bucket {
 
   set code(code: BucketCode | null) {
     if (code !== null && typeof code?.js !== 'string') {
-      throw new TypeError('bucket.code must be null or { js: string; v8?: Uint8Array }');
+      throw new TypeError('bucket.code must be null or { js: string; v8?: Uint8Array; dependencies?: [] }');
     }
     this.#code = code;
     this.#encoded = null;
@@ -97,13 +114,21 @@ export class Bucket {
    * An entry made under another runtime keeps its JavaScript and drops its V8 cache.
    */
   bytecodeFromBytes(bytes: Uint8Array): void {
-    const result = decodeFrame(bytes, { checksum: this.checksum, key: this.key, secrets: this.#secrets });
+    const result = decodeFrame(bytes, {
+      checksum: this.checksum,
+      key: this.key,
+      secrets: this.#secrets,
+      dependencyChecksum: (name) => this.#dependencyChecksum(name),
+    });
     if (!result.ok) {
       this.reset();
       this.lastLoad = { status: 'rejected', reason: result.reason, bytes: bytes.length };
       return;
     }
-    this.code = result.v8 ? { js: result.js, v8: result.v8 } : { js: result.js };
+    const dependencies = result.dependencies.length > 0 ? { dependencies: result.dependencies } : {};
+    this.code = result.v8
+      ? { js: result.js, v8: result.v8, ...dependencies }
+      : { js: result.js, ...dependencies };
     // The stored bytes are already the encoding of this code when nothing was dropped.
     if (!result.v8Dropped) this.#encoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     this.lastLoad = { status: 'hit', bytes: bytes.length, v8Dropped: result.v8Dropped };
@@ -117,10 +142,25 @@ export class Bucket {
     const code = this.#code;
     if (code === null) throw new TypeError(`cannot write an empty bucket (key ${this.key})`);
     this.#encoded ??= encodeFrame(
-      { checksum: this.checksum, runtime: runtimeTag(), js: code.js, v8: code.v8 },
+      {
+        checksum: this.checksum,
+        runtime: runtimeTag(),
+        js: code.js,
+        v8: code.v8,
+        name: this.name,
+        engine: this.environment.engine,
+        dependencies: code.dependencies,
+      },
       { key: this.key, secret: this.#secrets[0] },
     );
     return this.#encoded;
+  }
+
+  /** The checksum of a dependency's source now, by the same rule as the template's. */
+  #dependencyChecksum(name: string): string | undefined {
+    const source = this.environment.readDependency?.(name);
+    if (source === undefined) return undefined;
+    return this.#checksumOf ? this.#checksumOf(source) : sha256Hex(source);
   }
 
   /** Reads one entry from a stream, async iterable or file handle; bad bytes empty the bucket. */

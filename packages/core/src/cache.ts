@@ -10,6 +10,17 @@ import {
 } from './errors.js';
 import { normalizeSecrets, type RejectReason, type SecretInput } from './format.js';
 import { type CacheStats, emptyStats } from './stats.js';
+import { describeLoad, type LoadTraceContext, type StoreTraceContext, traceChannels } from './trace.js';
+
+/** One entry as a store lists it (see {@link BytecodeCache.listEntries}). */
+export interface StoredEntry {
+  /** The entry key (`getCacheKey`'s result). */
+  key: string;
+  /** Bytes stored. */
+  size: number;
+  /** When the store last wrote it, when the store knows. */
+  modified?: Date;
+}
 
 /** What was going on when a cache reported an error. */
 export interface ErrorContext {
@@ -155,6 +166,19 @@ export abstract class BytecodeCache {
     throw new BccUnsupportedError(`${this.backendName} cannot clear its entries`);
   }
 
+  /**
+   * Optional, for operators (`bcc ls`, `verify`, `prune`): this cache's entries, and only those,
+   * as the store has them (key, bytes, and last-modified time when the store keeps one). Stores
+   * that cannot enumerate (memcached) leave it out.
+   */
+  listEntries?(): AsyncIterable<StoredEntry>;
+
+  /** Optional: the bytes stored under `key` as they are (unchecked), or `undefined`. */
+  readEntry?(key: string): Promise<Uint8Array | undefined>;
+
+  /** Optional: removes the entry under `key`; resolves to `true` when there was one. */
+  deleteEntry?(key: string): Promise<boolean>;
+
   /** Closes clients this cache made. Clients passed in by the user are left open. */
   async close(): Promise<void> {}
 
@@ -180,11 +204,31 @@ export abstract class BytecodeCache {
     source: string,
   ): Bucket {
     const key = this.getCacheKey(name, filename, environment.fingerprint);
-    return new Bucket(environment, key, this.getSourceChecksum(source), { secrets: this.secrets, name });
+    return new Bucket(environment, key, this.getSourceChecksum(source), {
+      secrets: this.secrets,
+      name,
+      checksumOf: (text) => this.getSourceChecksum(text),
+    });
   }
 
   /** Returns the template's bucket, filled from the store on a hit. */
-  async getBucket(
+  getBucket(
+    environment: BucketEnvironment,
+    name: string,
+    filename: string | null | undefined,
+    source: string,
+  ): Promise<Bucket> {
+    const load = () => this.#getBucket(environment, name, filename, source);
+    if (!traceChannels.load.hasSubscribers) return load();
+    const context: LoadTraceContext = { name, store: this.storeName };
+    return traceChannels.load.tracePromise(async () => {
+      const bucket = await load();
+      describeLoad(context, bucket);
+      return bucket;
+    }, context);
+  }
+
+  async #getBucket(
     environment: BucketEnvironment,
     name: string,
     filename: string | null | undefined,
@@ -218,27 +262,51 @@ export abstract class BytecodeCache {
         `${this.backendName} has no synchronous load; use getBucket(), or a memory or filesystem cache for synchronous engines`,
       );
     }
-    const bucket = this.createBucket(environment, name, filename, source);
-    if (!this.#mayCall('load')) {
+    const loadBytecodeSync = this.loadBytecodeSync;
+    const load = () => {
+      const bucket = this.createBucket(environment, name, filename, source);
+      if (!this.#mayCall('load')) {
+        this.recordLoad(bucket);
+        return bucket;
+      }
+      try {
+        loadBytecodeSync.call(this, bucket);
+        this.breaker?.success();
+      } catch (error) {
+        bucket.reset();
+        this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
+      }
       this.recordLoad(bucket);
       return bucket;
-    }
-    try {
-      this.loadBytecodeSync(bucket);
-      this.breaker?.success();
-    } catch (error) {
-      bucket.reset();
-      this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
-    }
-    this.recordLoad(bucket);
-    return bucket;
+    };
+    if (!traceChannels.load.hasSubscribers) return load();
+    const context: LoadTraceContext = { name, store: this.storeName };
+    return traceChannels.load.traceSync(() => {
+      const bucket = load();
+      describeLoad(context, bucket);
+      return bucket;
+    }, context);
   }
 
   /**
    * Stores the bucket; resolves to `true` when the store took it, `false` when the write was
    * skipped or failed (reported through `onError`). Throws `TypeError` for an empty bucket.
    */
-  async setBucket(bucket: Bucket): Promise<boolean> {
+  setBucket(bucket: Bucket): Promise<boolean> {
+    if (!traceChannels.store.hasSubscribers) return this.#setBucket(bucket);
+    const context = this.#storeContext(bucket);
+    return traceChannels.store.tracePromise(async () => {
+      context.stored = await this.#setBucket(bucket);
+      return context.stored;
+    }, context);
+  }
+
+  #storeContext(bucket: Bucket): StoreTraceContext {
+    const bytes = bucket.bytecodeToBytes().length;
+    return { name: bucket.name ?? '', store: this.storeName, key: bucket.key, bytes };
+  }
+
+  async #setBucket(bucket: Bucket): Promise<boolean> {
     const size = bucket.bytecodeToBytes().length;
     if (!this.#mayCall('dump')) {
       this.stats.writeFailures++;
@@ -261,13 +329,22 @@ export abstract class BytecodeCache {
     if (!this.dumpBytecodeSync) {
       throw new BccUnsupportedError(`${this.backendName} has no synchronous dump; use setBucket()`);
     }
+    if (!traceChannels.store.hasSubscribers) return this.#setBucketSync(bucket);
+    const context = this.#storeContext(bucket);
+    return traceChannels.store.traceSync(() => {
+      context.stored = this.#setBucketSync(bucket);
+      return context.stored;
+    }, context);
+  }
+
+  #setBucketSync(bucket: Bucket): boolean {
     const size = bucket.bytecodeToBytes().length;
     if (!this.#mayCall('dump')) {
       this.stats.writeFailures++;
       return false;
     }
     try {
-      this.dumpBytecodeSync(bucket);
+      this.dumpBytecodeSync!(bucket);
       this.breaker?.success();
       this.recordWrite(size);
       return true;

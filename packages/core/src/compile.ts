@@ -1,6 +1,8 @@
-import type { Bucket, BucketEnvironment } from './bucket.js';
+import type { Bucket, BucketCode, BucketEnvironment } from './bucket.js';
 import type { BytecodeCache } from './cache.js';
+import type { Dependency } from './format.js';
 import { type Instantiated, instantiate } from './runtime.js';
+import { type CompileTraceContext, traceChannels } from './trace.js';
 
 /** The engine side: compiles template source to JavaScript. */
 export interface TemplateEnvironment extends BucketEnvironment {
@@ -8,7 +10,20 @@ export interface TemplateEnvironment extends BucketEnvironment {
    * Compiles a template to a script whose completion value is the template (see `instantiate`).
    * Errors propagate to the caller and nothing is cached.
    */
-  compile(source: string, name: string, filename: string | null | undefined): string | Promise<string>;
+  compile(
+    source: string,
+    name: string,
+    filename: string | null | undefined,
+  ): CompiledCode | string | Promise<CompiledCode | string>;
+}
+
+/**
+ * What a compile made: the JavaScript, and the files it inlined besides the template (with the
+ * checksums of their sources, by `cache.getSourceChecksum`), which decide the entry's validity.
+ */
+export interface CompiledCode {
+  js: string;
+  dependencies?: readonly Dependency[];
 }
 
 /** One template as the engine's loader found it. */
@@ -76,7 +91,7 @@ export function loadTemplate<T = unknown>(
   const started = (async () => {
     const bucket = await cache.getBucket(environment, template.name, template.filename, template.source);
     const from: LoadedFrom = bucket.code ? (bucket.code.v8 ? 'cache+v8' : 'cache') : 'compiled';
-    bucket.code ??= { js: await environment.compile(template.source, template.name, template.filename) };
+    bucket.code ??= await tracedCompile(environment, template, false);
     return finish<T>(bucket, from, options, { store: (b) => cache.setBucket(b), synchronous: false });
   })();
   const settled = started.finally(() => pending.delete(id));
@@ -97,14 +112,56 @@ export function loadTemplateSync<T = unknown>(
   const bucket = cache.getBucketSync(environment, template.name, template.filename, template.source);
   const from: LoadedFrom = bucket.code ? (bucket.code.v8 ? 'cache+v8' : 'cache') : 'compiled';
   if (!bucket.code) {
-    const js = environment.compile(template.source, template.name, template.filename);
-    if (typeof js !== 'string')
-      throw new TypeError('loadTemplateSync needs an environment whose compile() is synchronous');
-    bucket.code = { js };
+    bucket.code = tracedCompile(environment, template, true);
   }
   // Synchronous stores write before this returns (a process that renders once and exits still
   // leaves an entry).
   return finish<T>(bucket, from, options, { store: async (b) => cache.setBucketSync(b), synchronous: true });
+}
+
+/** `environment.compile`, published on `bcc:compile` when anyone listens. */
+function tracedCompile(environment: TemplateEnvironment, template: TemplateSource, sync: true): BucketCode;
+function tracedCompile(
+  environment: TemplateEnvironment,
+  template: TemplateSource,
+  sync: false,
+): Promise<BucketCode>;
+function tracedCompile(
+  environment: TemplateEnvironment,
+  template: TemplateSource,
+  sync: boolean,
+): BucketCode | Promise<BucketCode> {
+  const compile = () => environment.compile(template.source, template.name, template.filename);
+  const check = (made: unknown): BucketCode => {
+    if (typeof made === 'string') return { js: made };
+    if (typeof (made as CompiledCode | null)?.js === 'string') {
+      const { js, dependencies } = made as CompiledCode;
+      return dependencies && dependencies.length > 0 ? { js, dependencies } : { js };
+    }
+    throw new TypeError(
+      made instanceof Promise
+        ? 'loadTemplateSync needs an environment whose compile() is synchronous'
+        : 'compile() must return the JavaScript, or { js, dependencies }',
+    );
+  };
+  if (!traceChannels.compile.hasSubscribers)
+    return sync ? check(compile()) : Promise.resolve(compile()).then(check);
+  const context: CompileTraceContext = {
+    name: template.name,
+    engine: environment.engine ?? environment.fingerprint,
+  };
+  if (sync) {
+    return traceChannels.compile.traceSync(() => {
+      const code = check(compile());
+      context.jsLength = code.js.length;
+      return code;
+    }, context);
+  }
+  return traceChannels.compile.tracePromise(async () => {
+    const code = check(await compile());
+    context.jsLength = code.js.length;
+    return code;
+  }, context);
 }
 
 function finish<T>(
@@ -132,7 +189,7 @@ function finish<T>(
         // synchronous store has finished it, and writes this one before returning, too.
         if (!synchronous) await stored.catch(() => false);
         // The V8 cache belongs to exactly this JavaScript: never pair it with a recompile.
-        bucket.code = { js: code.js, v8: result.createCodeCache() };
+        bucket.code = { ...code, v8: result.createCodeCache() };
         return store(bucket);
       })();
       return persisted;

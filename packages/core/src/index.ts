@@ -6,8 +6,15 @@ export {
   type BucketOptions,
   type LoadOutcome,
 } from './bucket.js';
-export { BytecodeCache, type BytecodeCacheOptions, type ErrorContext, isBytecodeCache } from './cache.js';
 export {
+  BytecodeCache,
+  type BytecodeCacheOptions,
+  type ErrorContext,
+  isBytecodeCache,
+  type StoredEntry,
+} from './cache.js';
+export {
+  type CompiledCode,
   type LoadedFrom,
   type LoadedTemplate,
   type LoadTemplateOptions,
@@ -42,11 +49,14 @@ export {
 export {
   type DecodeExpectations,
   type DecodeResult,
+  type Dependency,
   decodeFrame,
   encodeFrame,
   FLAG_SIGNED,
   FORMAT_VERSION,
   type FrameContents,
+  type FrameInfo,
+  inspectFrame,
   MAGIC,
   normalizeSecrets,
   type RejectReason,
@@ -57,6 +67,12 @@ export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.j
 export { type CodeCacheState, type Instantiated, type InstantiateOptions, instantiate } from './runtime.js';
 export type { CacheStats } from './stats.js';
 export { TieredBytecodeCache, type TieredBytecodeCacheOptions } from './tiered.js';
+export {
+  type CompileTraceContext,
+  type LoadTraceContext,
+  type StoreTraceContext,
+  traceChannels,
+} from './trace.js';
 export {
   ADAPTER_PACKAGES,
   type CacheSpec,

@@ -1,5 +1,5 @@
 import type { Bucket } from './bucket.js';
-import { BytecodeCache, type BytecodeCacheOptions } from './cache.js';
+import { BytecodeCache, type BytecodeCacheOptions, type StoredEntry } from './cache.js';
 import { BccConfigError } from './errors.js';
 
 /**
@@ -94,6 +94,20 @@ export class MemoryBytecodeCache extends BytecodeCache {
   override async clear(): Promise<void> {
     this.#entries.clear();
     this.#size = 0;
+  }
+
+  override async *listEntries(): AsyncIterable<StoredEntry> {
+    for (const [key, bytes] of [...this.#entries]) yield { key, size: bytes.length };
+  }
+
+  override async readEntry(key: string): Promise<Uint8Array | undefined> {
+    return this.#entries.get(key);
+  }
+
+  override async deleteEntry(key: string): Promise<boolean> {
+    const had = this.#entries.has(key);
+    this.#remove(key);
+    return had;
   }
 
   #remove(key: string): void {

@@ -158,7 +158,8 @@ describe('Bucket refuses bad entries without throwing', () => {
 
   it('a length field past the end', () => {
     const bad = Buffer.from(bytes);
-    const jsLengthAt = 10 + good.checksum.length + 1 + runtimeTag().length + 1;
+    // checksum, runtime, created, engine (empty), name (empty), no dependencies, text encoding
+    const jsLengthAt = 10 + good.checksum.length + 1 + runtimeTag().length + 8 + 1 + 2 + 2 + 1;
     bad.writeUInt32LE(0xfffffffe, jsLengthAt);
     expect(reason(load(bad))).toBe('length');
     const v8LengthAt = jsLengthAt + 4 + bytes.readUInt32LE(jsLengthAt);

@@ -59,6 +59,8 @@ const NOT_IN_CODE = new Set(['views', 'cache']);
  */
 export class EtaTemplateEnvironment implements TemplateEnvironment {
   readonly fingerprint: string;
+  /** Eta does not export its version (its package has no `./package.json` export). */
+  readonly engine = 'eta';
   readonly #eta: EtaInstance;
   readonly #async: boolean;
 

@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { BccConfigError, type Bucket, BytecodeCache, type BytecodeCacheOptions } from '@bcc/core';
+import {
+  BccConfigError,
+  type Bucket,
+  BytecodeCache,
+  type BytecodeCacheOptions,
+  type StoredEntry,
+} from '@bcc/core';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 import { defaultCacheDir, ensureGivenDir, ensurePrivateDir, trustUid } from './default-dir.js';
 import { EntryPattern } from './pattern.js';
@@ -203,6 +209,44 @@ export class FileSystemBytecodeCache extends BytecodeCache {
       }
     };
     await Promise.all(Array.from({ length: Math.min(CLEAR_CONCURRENCY, victims.length) }, worker));
+  }
+
+  /** This cache's entry files (pattern and key shape), with size and modification time. */
+  override async *listEntries(): AsyncIterable<StoredEntry> {
+    checkDirectory(this.directory, this.#trust.rule, this.#trust.uid, true);
+    let names: string[];
+    try {
+      names = await fsPromises().readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names.sort()) {
+      const key = this.#names.keyOf(name);
+      if (key === undefined) continue;
+      try {
+        const stats = await fsPromises().lstat(join(this.directory, name));
+        if (stats.isFile()) yield { key, size: stats.size, modified: stats.mtime };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
+  /** The entry file's bytes, with the same trust checks as a load; `undefined` when missing. */
+  override async readEntry(key: string): Promise<Uint8Array | undefined> {
+    if (!checkDirectory(this.directory, this.#trust.rule, this.#trust.uid, true)) return undefined;
+    return readEntrySync(this.pathOf(key), this.#trust) ?? undefined;
+  }
+
+  override async deleteEntry(key: string): Promise<boolean> {
+    try {
+      await fsPromises().unlink(this.pathOf(key));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 
   async #removeIfOurs(name: string): Promise<void> {

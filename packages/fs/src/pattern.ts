@@ -86,6 +86,12 @@ export class EntryPattern {
     return this.#keyShape.test(name.slice(prefix.length, name.length - suffix.length));
   }
 
+  /** The key of an entry file name, or `undefined` when `name` is not one of this pattern's entries. */
+  keyOf(name: string): string | undefined {
+    if (!this.matchesEntry(name)) return undefined;
+    return name.slice(this.#prefix.length, name.length - this.#suffix.length);
+  }
+
   /** A fresh temp file name for writing `entryName`; unique per process and call. */
   tempName(entryName: string, unique: string): string {
     return `.${entryName}.${process.pid}.${unique}.tmp`;

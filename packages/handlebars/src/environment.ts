@@ -28,6 +28,7 @@ export function effectiveOptions(options: CompileOptions | undefined): CompileOp
  */
 export class HandlebarsTemplateEnvironment implements TemplateEnvironment {
   readonly fingerprint: string;
+  readonly engine: string;
   readonly #handlebars: HandlebarsInstance;
   readonly #options: CompileOptions;
 
@@ -36,6 +37,7 @@ export class HandlebarsTemplateEnvironment implements TemplateEnvironment {
     this.#options = options;
     const inputs = `${handlebars.VERSION}|${handlebars.COMPILER_REVISION}|${CODE_SHAPE_VERSION}|${fingerprintText(options)}`;
     this.fingerprint = `handlebars@${handlebars.VERSION}/${sha256Hex(inputs).slice(0, 24)}`;
+    this.engine = `handlebars@${handlebars.VERSION}`;
   }
 
   compile(source: string): string {

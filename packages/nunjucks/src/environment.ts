@@ -1,6 +1,11 @@
 import type { TemplateEnvironment } from '@bcc/core';
 import { environmentFingerprint } from './fingerprint.js';
-import { type NunjucksEnvironment, nunjucksModule, type TemplateProps } from './internals.js';
+import {
+  type NunjucksEnvironment,
+  nunjucksModule,
+  nunjucksVersion,
+  type TemplateProps,
+} from './internals.js';
 
 /** Errors thrown by Nunjucks' compiler, as opposed to cache or backend errors. */
 const compileErrors = new WeakSet<object>();
@@ -29,6 +34,7 @@ export function isCompileError(error: unknown): boolean {
  */
 export class NunjucksTemplateEnvironment implements TemplateEnvironment {
   readonly env: NunjucksEnvironment;
+  readonly engine = `nunjucks@${nunjucksVersion}`;
 
   constructor(env: NunjucksEnvironment) {
     this.env = env;

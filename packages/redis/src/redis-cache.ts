@@ -5,6 +5,7 @@ import {
   BytecodeCache,
   type BytecodeCacheOptions,
   type ErrorContext,
+  type StoredEntry,
 } from '@bcc/core';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { escapeGlob } from './glob.js';
@@ -243,13 +244,8 @@ export class RedisBytecodeCache extends BytecodeCache {
    */
   override async clear(): Promise<void> {
     try {
-      if (this.#startup) await this.#startup;
-      const client = this.client;
-      const pattern = `${escapeGlob(keyPrefixOf(client) + this.prefix)}*`;
-      const nodes = isCluster(client) ? client.nodes('master') : [client];
-      if (nodes.length === 0)
-        throw new Error('no Redis Cluster master is known yet (is the cluster reachable?)');
-      await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, isCluster(client))));
+      const { pattern, nodes, inCluster } = await this.#nodes();
+      await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, inCluster)));
     } catch (error) {
       this.handleError(error, { operation: 'clear' });
     }
@@ -401,8 +397,11 @@ export class RedisBytecodeCache extends BytecodeCache {
     return fetched;
   }
 
-  async #clearNode(node: Redis, pattern: string, inCluster: boolean): Promise<void> {
-    // A cluster node may carry `redisOptions.keyPrefix` too: strip what it would add again.
+  /**
+   * The keys under `pattern` on one node, a `SCAN` page at a time, without the node's own
+   * `keyPrefix` (ioredis adds it again to the commands that use them).
+   */
+  async *#scan(node: Redis, pattern: string): AsyncGenerator<string[]> {
     const nodePrefix = keyPrefixOf(node);
     let cursor = '0';
     do {
@@ -412,9 +411,23 @@ export class RedisBytecodeCache extends BytecodeCache {
       );
       cursor = next;
       if (keys.length === 0) continue;
-      const names = keys.map((k) =>
-        nodePrefix && k.startsWith(nodePrefix) ? k.slice(nodePrefix.length) : k,
-      );
+      yield keys.map((k) => (nodePrefix && k.startsWith(nodePrefix) ? k.slice(nodePrefix.length) : k));
+    } while (cursor !== '0');
+  }
+
+  /** The scan pattern of this cache's keys and the masters to scan. */
+  async #nodes(): Promise<{ pattern: string; nodes: Redis[]; inCluster: boolean }> {
+    if (this.#startup) await this.#startup;
+    const client = this.client;
+    const pattern = `${escapeGlob(keyPrefixOf(client) + this.prefix)}*`;
+    const nodes = isCluster(client) ? client.nodes('master') : [client];
+    if (nodes.length === 0)
+      throw new Error('no Redis Cluster master is known yet (is the cluster reachable?)');
+    return { pattern, nodes, inCluster: isCluster(client) };
+  }
+
+  async #clearNode(node: Redis, pattern: string, inCluster: boolean): Promise<void> {
+    for await (const names of this.#scan(node, pattern)) {
       if (inCluster) {
         // Keys of different slots cannot share one UNLINK in a cluster (CROSSSLOT).
         const pipeline = node.pipeline();
@@ -425,7 +438,39 @@ export class RedisBytecodeCache extends BytecodeCache {
       } else {
         await this.#call(() => node.unlink(...names), 'UNLINK');
       }
-    } while (cursor !== '0');
+    }
+  }
+
+  /** Every key under the prefix (`SCAN`, every master), with its size (`STRLEN`). Redis keeps no write time. */
+  override async *listEntries(): AsyncIterable<StoredEntry> {
+    const { pattern, nodes } = await this.#nodes();
+    for (const node of nodes) {
+      for await (const names of this.#scan(node, pattern)) {
+        const pipeline = node.pipeline();
+        for (const name of names) pipeline.strlen(name);
+        const results = (await this.#call(() => pipeline.exec(), 'STRLEN')) ?? [];
+        for (const [i, name] of names.entries()) {
+          const [error, size] = results[i] ?? [null, 0];
+          if (error) throw error;
+          // Gone since the scan, or not ours to read under this cache's prefix.
+          if (!name.startsWith(this.prefix) || size === 0) continue;
+          yield { key: name.slice(this.prefix.length), size: Number(size) };
+        }
+      }
+    }
+  }
+
+  /** The value under the entry's key, at most `maxEntrySize` + 1 bytes of it. */
+  override async readEntry(key: string): Promise<Uint8Array | undefined> {
+    const bytes = await this.#call(
+      () => this.client.getrangeBuffer(this.keyFor(key), 0, this.maxEntrySize),
+      'GET',
+    );
+    return bytes && bytes.length > 0 ? bytes : undefined;
+  }
+
+  override async deleteEntry(key: string): Promise<boolean> {
+    return (await this.#call(() => this.client.unlink(this.keyFor(key)), 'UNLINK')) > 0;
   }
 }
 

@@ -3,6 +3,7 @@ import {
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
@@ -17,6 +18,7 @@ import {
   BytecodeCache,
   type BytecodeCacheOptions,
   isBccError,
+  type StoredEntry,
 } from '@bcc/core';
 
 /** Options of {@link S3BytecodeCache}. */
@@ -138,29 +140,39 @@ export class S3BytecodeCache extends BytecodeCache {
   }
 
   async loadBytecode(bucket: Bucket): Promise<void> {
-    const key = this.objectKey(bucket.key);
+    await this.#read(bucket.key, (chunks) => bucket.loadBytecode(chunks));
+  }
+
+  /**
+   * GETs `key`'s object and hands its body, bounded in time and size, to `consume`; a missing
+   * object is `false` without calling it.
+   */
+  async #read(key: string, consume: (chunks: AsyncIterable<Uint8Array>) => Promise<void>): Promise<boolean> {
+    const objectKey = this.objectKey(key);
     let body: Readable | undefined;
     try {
       const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }),
         this.#bounded(),
       );
       body = response.Body as Readable | undefined;
       if (body && (response.ContentLength ?? 0) > this.maxEntrySize) {
         body.destroy();
-        throw this.#tooLarge(key, response.ContentLength!);
+        throw this.#tooLarge(objectKey, response.ContentLength!);
       }
     } catch (error) {
-      if (isMissing(error)) return;
+      if (isMissing(error)) return false;
       if (isBccError(error)) throw error;
-      throw this.#describe(error, 'load', key);
+      throw this.#describe(error, 'load', objectKey);
     }
-    if (!body) return;
+    if (!body) return false;
     try {
-      await bucket.loadBytecode(bounded(body, this.#requestTimeout, this.maxEntrySize));
+      await consume(bounded(body, this.#requestTimeout, this.maxEntrySize));
+      return true;
     } catch (error) {
-      if ((error as Error).name === OVERSIZED) throw this.#tooLarge(key, (error as { bytes: number }).bytes);
-      throw this.#describe(error, 'load', key);
+      if ((error as Error).name === OVERSIZED)
+        throw this.#tooLarge(objectKey, (error as { bytes: number }).bytes);
+      throw this.#describe(error, 'load', objectKey);
     } finally {
       // An unread body holds its socket until the server gives up: always release it.
       if (!body.readableEnded) body.destroy();
@@ -222,6 +234,54 @@ export class S3BytecodeCache extends BytecodeCache {
    * retries stay on here: some stores answer a transient 500 while deleting.
    */
   override async clear(): Promise<void> {
+    for await (const page of this.#pages('clear')) {
+      const keys = page.map((object) => object.Key);
+      for (let i = 0; i < keys.length; i += 1000) await this.#deleteChunk(keys.slice(i, i + 1000));
+    }
+  }
+
+  /** This cache's objects (ListObjectsV2 under the prefix), with size and last-modified time. */
+  override async *listEntries(): AsyncIterable<StoredEntry> {
+    for await (const page of this.#pages('list')) {
+      for (const object of page) {
+        const entry: StoredEntry = { key: object.Key.slice(this.prefix.length), size: object.Size ?? 0 };
+        if (object.LastModified) entry.modified = object.LastModified;
+        yield entry;
+      }
+    }
+  }
+
+  /** The object's bytes (at most `maxEntrySize`), or `undefined` when there is none. */
+  override async readEntry(key: string): Promise<Uint8Array | undefined> {
+    const chunks: Uint8Array[] = [];
+    const found = await this.#read(key, async (source) => {
+      for await (const chunk of source) chunks.push(chunk);
+    });
+    return found ? Buffer.concat(chunks) : undefined;
+  }
+
+  /** Deletes the object; `true` when it was there (S3's DELETE does not say, so a HEAD asks first). */
+  override async deleteEntry(key: string): Promise<boolean> {
+    const objectKey = this.objectKey(key);
+    let existed: boolean;
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }), this.#bounded());
+      existed = true;
+    } catch (error) {
+      if (!isMissing(error)) throw this.#describe(error, 'clear', objectKey);
+      existed = false;
+    }
+    if (existed) await this.#deleteChunk([objectKey]);
+    return existed;
+  }
+
+  /**
+   * The objects under the prefix, a ListObjectsV2 page at a time. Only keys under the prefix,
+   * whatever the server listed: nothing here ever touches other applications' objects.
+   */
+  async *#pages(
+    operation: 'clear' | 'list',
+  ): AsyncGenerator<{ Key: string; Size?: number; LastModified?: Date }[]> {
     let token: string | undefined;
     do {
       let page: ListObjectsV2CommandOutput;
@@ -236,11 +296,11 @@ export class S3BytecodeCache extends BytecodeCache {
           { requestTimeout: this.#requestTimeout },
         );
       } catch (error) {
-        throw this.#describe(error, 'clear', this.prefix);
+        throw this.#describe(error, operation === 'clear' ? 'clear' : 'load', this.prefix);
       }
-      // Only keys under the prefix, whatever the server listed: clear() never deletes others' objects.
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key?.startsWith(this.prefix) ? [o.Key] : []));
-      for (let i = 0; i < keys.length; i += 1000) await this.#deleteChunk(keys.slice(i, i + 1000));
+      yield (page.Contents ?? []).flatMap((o) =>
+        o.Key?.startsWith(this.prefix) ? [{ ...o, Key: o.Key }] : [],
+      );
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

@@ -319,6 +319,40 @@ export function runConformanceSuite(api: TestApi, target: ConformanceTarget): vo
     }
 
     it(
+      'lists, reads and deletes its own entries, and only those, when it can enumerate (bcc ls, verify, prune)',
+      async () => {
+        const ns = newNamespace();
+        const cache = await fresh({}, ns);
+        if (!cache.listEntries) {
+          // Not every store can enumerate; one that cannot must not half-implement it.
+          expect(cache.readEntry === undefined && cache.deleteEntry === undefined).toBe(true);
+          return;
+        }
+        const neighbour = await fresh();
+        await store(neighbour, 'theirs.html', 'not ours');
+        const a = await store(cache, 'a.html', 'A', 2048);
+        const b = await store(cache, 'b.html', 'B');
+        const listed = [];
+        for await (const entry of cache.listEntries()) listed.push(entry);
+        const byKey = new Map(listed.map((entry) => [entry.key, entry]));
+        expect([...byKey.keys()].sort()).toEqual([a.key, b.key].sort());
+        expect(byKey.get(a.key)!.size).toBe(a.bytecodeToBytes().length);
+        const modified = byKey.get(b.key)!.modified;
+        if (modified !== undefined)
+          expect(Math.abs(modified.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+        const bytes = await cache.readEntry!(a.key);
+        expect(Buffer.from(bytes!).equals(Buffer.from(a.bytecodeToBytes()))).toBe(true);
+        expect(await cache.readEntry!(`${a.key.slice(0, -4)}0000`)).toBeUndefined();
+        expect(await cache.deleteEntry!(a.key)).toBe(true);
+        expect(await cache.deleteEntry!(a.key)).toBe(false);
+        expect((await load(cache, 'a.html', 'A')).code).toBeNull();
+        expect((await load(cache, 'b.html', 'B')).code).not.toBeNull();
+        expect((await load(neighbour, 'theirs.html', 'not ours')).code).not.toBeNull();
+      },
+      timeout,
+    );
+
+    it(
       'throws TypeError when asked to store an empty bucket',
       async () => {
         const cache = await fresh();
