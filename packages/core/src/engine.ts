@@ -73,6 +73,15 @@ export interface EngineTemplate {
   persist: (() => Promise<boolean>) | null;
 }
 
+/** An integration's record of a template loaded through the cache (see {@link EngineTemplate}). */
+export function engineTemplate(loaded: LoadedTemplate<unknown>): EngineTemplate {
+  return {
+    from: loaded.from,
+    codeCache: loaded.codeCache,
+    persist: loaded.needsCodeCache ? () => loaded.persistCodeCache() : null,
+  };
+}
+
 /**
  * An integration's bookkeeping: load counters, and the writes it starts that no render waits
  * for (entries of fresh compiles, V8 code caches after first renders), which `flush()` waits
@@ -139,6 +148,28 @@ export class EngineSession {
     );
   }
 
+  /**
+   * `fn`, wrapped so that the template's V8 code cache is stored after its first call (V8 has
+   * compiled what that render ran), once that call returned, or its promise settled. `fn`
+   * itself when there is nothing to store. Own properties of `fn` (such as Pug's
+   * `dependencies`) are kept.
+   */
+  persistAfterFirstCall<F extends (this: unknown, ...args: never[]) => unknown>(
+    fn: F,
+    template: EngineTemplate,
+    deferred: boolean,
+  ): F {
+    if (!template.persist) return fn;
+    const persist = () => this.persistCodeCache(template, deferred);
+    const wrapped = function (this: unknown, ...args: Parameters<F>): ReturnType<F> {
+      const out = fn.apply(this, args) as ReturnType<F>;
+      if (out instanceof Promise) void out.then(persist, persist);
+      else persist();
+      return out;
+    };
+    return Object.assign(wrapped, fn) as unknown as F;
+  }
+
   /** Resolves when every write started so far is done. */
   async flush(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
@@ -177,8 +208,10 @@ export class SyncEngineLoader<T> {
     options: LoadTemplateOptions = {},
   ): LoadedTemplate<T> | null {
     if (this.mode === 'sync') return loadTemplateSync<T>(this.#cache, environment, template, options);
-    const ready = this.#prepared.get(this.#id(environment, template));
-    if (ready) return ready;
+    const id = this.#id(environment, template);
+    const ready = this.#prepared.get(id);
+    if (ready && this.#unchanged(environment, ready)) return ready;
+    if (ready) this.#prepared.delete(id);
     this.#session.stats.uncached++;
     if (this.#warn && !this.#warned) {
       this.#warned = true;
@@ -202,6 +235,15 @@ export class SyncEngineLoader<T> {
     this.#session.track(loaded.stored);
     this.#prepared.set(id, loaded);
     return loaded;
+  }
+
+  /** True unless a file the template inlined changed since it was prepared (the store would refuse it now). */
+  #unchanged(environment: TemplateEnvironment, loaded: LoadedTemplate<T>): boolean {
+    const dependencies = loaded.bucket.code?.dependencies ?? [];
+    return dependencies.every(({ name, checksum }) => {
+      const source = environment.readDependency?.(name);
+      return source !== undefined && this.#cache.getSourceChecksum(source) === checksum;
+    });
   }
 
   /** Forgets what `prepare` kept. */

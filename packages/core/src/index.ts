@@ -31,6 +31,7 @@ export {
   EngineSession,
   type EngineStats,
   type EngineTemplate,
+  engineTemplate,
   fingerprintText,
   SyncEngineLoader,
 } from './engine.js';

@@ -4,6 +4,7 @@ import {
   type BytecodeCache,
   EngineSession,
   type EngineStats,
+  engineTemplate,
   fingerprintText,
   isDisabledCache,
   SyncEngineLoader,
@@ -174,26 +175,11 @@ export function useBytecodeCache(
       throw error;
     }
     if (!loaded) return originalCompile.call(eta, source, compileOptions);
-    const ready = {
-      from: loaded.from,
-      codeCache: loaded.codeCache,
-      persist: loaded.needsCodeCache ? () => loaded.persistCodeCache() : null,
-    };
+    const ready = engineTemplate(loaded);
     session.countLoad(ready);
-    const fn = loaded.value;
-    if (!wantCodeCache || !ready.persist) return fn;
-    const deferred = loader.mode === 'async';
     // V8 has compiled what the first render ran: take the code cache after it.
-    return function (this: unknown, data: unknown, renderOptions?: unknown) {
-      const out = fn.call(this, data, renderOptions);
-      if (out instanceof Promise)
-        void out.then(
-          () => session.persistCodeCache(ready, deferred),
-          () => {},
-        );
-      else session.persistCodeCache(ready, deferred);
-      return out;
-    };
+    if (!wantCodeCache) return loaded.value;
+    return session.persistAfterFirstCall(loaded.value, ready, loader.mode === 'async');
   };
   eta.compile = compileThroughBcc as EtaInstance['compile'];
 

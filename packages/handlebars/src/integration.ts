@@ -5,6 +5,7 @@ import {
   EngineSession,
   type EngineStats,
   type EngineTemplate,
+  engineTemplate,
   isDisabledCache,
   type LoadedTemplate,
   SyncEngineLoader,
@@ -61,12 +62,7 @@ interface ReadySpec extends EngineTemplate {
 const installed = new WeakMap<object, HandlebarsBytecodeCache>();
 
 function readySpec(loaded: LoadedTemplate<unknown>): ReadySpec {
-  return {
-    spec: loaded.value,
-    from: loaded.from,
-    codeCache: loaded.codeCache,
-    persist: loaded.needsCodeCache ? () => loaded.persistCodeCache() : null,
-  };
+  return { spec: loaded.value, ...engineTemplate(loaded) };
 }
 
 /**

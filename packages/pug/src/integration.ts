@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import {
+  assertInstallable,
+  BccConfigError,
+  type BytecodeCache,
+  EngineSession,
+  type EngineStats,
+  engineTemplate,
+  isDisabledCache,
+  SyncEngineLoader,
+} from '@bcc/core';
+import { hasReplacingPlugin, PugTemplateEnvironment } from './environment.js';
+import { isPug, type PugCompileOptions, type PugTemplate } from './pug.js';
+
+/** Options of {@link useBytecodeCache}. */
+export interface UseBytecodeCacheOptions {
+  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
+  codeCache?: boolean;
+  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
+  onError?: (error: Error) => void;
+}
+
+/** What {@link preload} reports. */
+export interface PugPreloadReport {
+  total: number;
+  hits: number;
+  compiled: number;
+  failed: { file: string; error: Error }[];
+}
+
+/** What {@link useBytecodeCache} returns. */
+export interface PugBytecodeCache {
+  readonly cache: BytecodeCache;
+  /** `'sync'`: the store answers at once; `'async'`: templates come from the cache once preloaded. */
+  readonly mode: 'sync' | 'async';
+  readonly stats: EngineStats;
+  /** Resolves when every background write started so far is done. */
+  flush(): Promise<void>;
+  /**
+   * Loads these template files (with these compile options, as the app passes them to
+   * `compileFile`/`renderFile`) through the cache, compiling and storing misses, and keeps them
+   * ready for Pug's synchronous compile. Needed for hits with an asynchronous store.
+   */
+  preload(files: readonly string[], options?: PugCompileOptions): Promise<PugPreloadReport>;
+  /** Puts `pug.compile` back as it was. */
+  dispose(): void;
+}
+
+/** Wraps the stored function expression's value: what `pug.compile` returns. */
+type TemplateFactory = (runtime?: unknown) => PugTemplate;
+
+const installed = new WeakMap<object, PugBytecodeCache>();
+
+/**
+ * Makes the `pug` module compile through a bcc cache: `pug.compile`, and so `compileFile`,
+ * `render` and `renderFile` (which all compile through it), load a template's compiled function
+ * (with V8's code cache) from the cache and compile and store it only when it is missing.
+ *
+ * Pug inlines `include` and `extends` when it compiles, so each entry records the files it
+ * inlined with a checksum of each; an entry is used only while every one of them is unchanged,
+ * and an edit to a layout recompiles every page that extends it.
+ *
+ * ```js
+ * import pug from 'pug';
+ * import { FileSystemBytecodeCache } from '@bcc/fs';
+ * import { useBytecodeCache } from '@bcc/pug';
+ *
+ * useBytecodeCache(pug, new FileSystemBytecodeCache());
+ * pug.renderFile('views/page.pug', { name: 'Ada' });
+ * ```
+ *
+ * Left to Pug itself, as without bcc: compiles with `debug: true` (it prints the code as it
+ * compiles), and compiles with a plugin that replaces `read` or `generateCode` (bcc can neither
+ * see nor re-check what such a plugin read).
+ */
+export function useBytecodeCache(
+  pug: unknown,
+  cache: BytecodeCache,
+  options: UseBytecodeCacheOptions = {},
+): PugBytecodeCache {
+  if (!isPug(pug)) {
+    throw new BccConfigError(
+      "useBytecodeCache needs the pug module (import pug from 'pug') as its first argument",
+    );
+  }
+  const session = new EngineSession(options.onError);
+  if (isDisabledCache(cache)) {
+    const nothing = async (files: readonly string[]) => ({
+      total: files.length,
+      hits: 0,
+      compiled: 0,
+      failed: [],
+    });
+    return {
+      cache,
+      mode: 'sync',
+      stats: session.stats,
+      flush: async () => {},
+      preload: nothing,
+      dispose() {},
+    };
+  }
+  assertInstallable(cache, pug, installed, 'this pug module');
+  const loader = new SyncEngineLoader<TemplateFactory>(session, cache, {
+    engineName: 'Pug',
+    warn: !options.onError,
+  });
+  const wantCodeCache = options.codeCache ?? true;
+  const originalCompile = pug.compile;
+  const environmentFor = (compileOptions: PugCompileOptions) =>
+    new PugTemplateEnvironment(pug, originalCompile, compileOptions, cache);
+  const templateOf = (source: string, compileOptions: PugCompileOptions) => {
+    const filename = typeof compileOptions.filename === 'string' ? compileOptions.filename : null;
+    return { name: filename ?? `pug:${cache.getSourceChecksum(source)}`, filename, source };
+  };
+  const bypass = (compileOptions: PugCompileOptions) =>
+    compileOptions.debug === true || hasReplacingPlugin(compileOptions.plugins);
+
+  const compileThroughBcc = function (this: unknown, input: string, given?: PugCompileOptions): PugTemplate {
+    const compileOptions = given ?? {};
+    if (bypass(compileOptions)) return originalCompile.call(pug, input, given);
+    const source = String(input);
+    let loaded: ReturnType<typeof loader.loadNow>;
+    try {
+      loaded = loader.loadNow(environmentFor(compileOptions), templateOf(source, compileOptions), {
+        scriptFilename: compileOptions.filename,
+      });
+    } catch (error) {
+      // V8 refused the generated code: Pug compiles it and reports it its own way.
+      if (error instanceof SyntaxError) return originalCompile.call(pug, input, given);
+      session.stats.compileErrors++;
+      throw error;
+    }
+    if (!loaded) return originalCompile.call(pug, input, given);
+    const ready = engineTemplate(loaded);
+    session.countLoad(ready);
+    const template: PugTemplate = compileOptions.inlineRuntimeFunctions
+      ? loaded.value()
+      : loaded.value(pug.runtime);
+    template.dependencies = (loaded.bucket.code?.dependencies ?? []).map((dependency) => dependency.name);
+    if (!wantCodeCache) return template;
+    return session.persistAfterFirstCall(template, ready, loader.mode === 'async');
+  };
+  pug.compile = compileThroughBcc;
+
+  const preload = async (
+    files: readonly string[],
+    given: PugCompileOptions = {},
+  ): Promise<PugPreloadReport> => {
+    const report: PugPreloadReport = { total: files.length, hits: 0, compiled: 0, failed: [] };
+    for (const file of files) {
+      const compileOptions = { ...given, filename: file };
+      try {
+        if (bypass(compileOptions))
+          throw new BccConfigError(
+            'bcc leaves this compile to Pug (debug, or a plugin that replaces read or generateCode)',
+          );
+        const source = readFileSync(file, 'utf8');
+        const ready = await loader.prepare(
+          environmentFor(compileOptions),
+          templateOf(source, compileOptions),
+          {
+            scriptFilename: file,
+          },
+        );
+        if (ready.from === 'compiled') report.compiled++;
+        else report.hits++;
+      } catch (error) {
+        report.failed.push({ file, error: error as Error });
+      }
+    }
+    await session.flush();
+    return report;
+  };
+
+  const handle: PugBytecodeCache = {
+    cache,
+    mode: loader.mode,
+    stats: session.stats,
+    flush: () => session.flush(),
+    preload,
+    dispose() {
+      if (pug.compile === compileThroughBcc) pug.compile = originalCompile;
+      loader.clear();
+      installed.delete(pug);
+    },
+  };
+  installed.set(pug, handle);
+  return handle;
+}
