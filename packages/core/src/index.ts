@@ -65,6 +65,7 @@ export {
   type SecretInput,
 } from './format.js';
 export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.js';
+export { checkPruneBounds, type PruneBounds, type PruneReport, pruneEntries } from './prune.js';
 export { type CodeCacheState, type Instantiated, type InstantiateOptions, instantiate } from './runtime.js';
 export type { CacheStats } from './stats.js';
 export { TieredBytecodeCache, type TieredBytecodeCacheOptions } from './tiered.js';

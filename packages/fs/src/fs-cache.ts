@@ -4,6 +4,10 @@ import {
   type Bucket,
   BytecodeCache,
   type BytecodeCacheOptions,
+  checkPruneBounds,
+  type PruneBounds,
+  type PruneReport,
+  pruneEntries,
   type StoredEntry,
 } from '@bcc/core';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
@@ -29,7 +33,17 @@ export interface FileSystemBytecodeCacheOptions extends BytecodeCacheOptions {
    * Default `'__bcc_%s.cache'`.
    */
   pattern?: string;
+  /**
+   * Automatic pruning: entries not rewritten for this many seconds are removed. Checked in the
+   * background after a write, at most once a minute per cache (`prune()` runs it at once).
+   */
+  maxAge?: number;
+  /** Automatic pruning: the oldest entries are removed until the rest fit in this many bytes. */
+  maxSize?: number;
 }
+
+/** Automatic pruning runs at most this often per cache: listing a large directory is not free. */
+export const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * `clear()` removes temp files of this cache older than this: a writer finishes in
@@ -83,6 +97,10 @@ export class FileSystemBytecodeCache extends BytecodeCache {
   readonly #names: EntryPattern;
   readonly #explicitDirectory: boolean;
   readonly #trust: { rule: TrustRule; uid: number };
+  /** Automatic pruning bounds in ms and bytes; `null` when none was given. */
+  readonly #bounds: PruneBounds | null;
+  #lastPrune = 0;
+  #pruning: Promise<unknown> | null = null;
 
   /**
    * Throws `BccConfigError` for a bad pattern or directory and `BccInsecureDirectoryError` for a
@@ -106,7 +124,45 @@ export class FileSystemBytecodeCache extends BytecodeCache {
       rule: !this.#explicitDirectory ? 'private' : this.secrets.length > 0 ? 'signed' : 'owned',
       uid: trustUid(),
     };
+    const bounds = {
+      maxAge: options.maxAge === undefined ? undefined : options.maxAge * 1000,
+      maxSize: options.maxSize,
+    };
+    checkPruneBounds(
+      { maxAge: options.maxAge, maxSize: options.maxSize },
+      'FileSystemBytecodeCache (maxAge in seconds, maxSize in bytes)',
+    );
+    this.#bounds = bounds.maxAge === undefined && bounds.maxSize === undefined ? null : bounds;
     this.#ensureDirectory();
+  }
+
+  /**
+   * Removes entries beyond `maxAge`/`maxSize` now (oldest first) and resolves to what it did;
+   * `bounds` overrides the cache's own. Without bounds it removes nothing.
+   */
+  async prune(bounds: PruneBounds | null = this.#bounds): Promise<PruneReport> {
+    this.#lastPrune = Date.now();
+    if (!bounds) return { examined: 0, removed: 0, removedBytes: 0, keptBytes: 0 };
+    return pruneEntries(this, bounds);
+  }
+
+  /** After a write: prune in the background when bounds are set and the last prune is a minute old. */
+  #afterWrite(): void {
+    if (!this.#bounds || this.#pruning || Date.now() - this.#lastPrune < PRUNE_INTERVAL_MS) return;
+    this.#lastPrune = Date.now();
+    const run = new Promise<void>((resolve) => setImmediate(resolve).unref())
+      .then(() => this.prune())
+      .catch((error) => this.handleError(error, { operation: 'background' }))
+      .catch(() => {})
+      .finally(() => {
+        this.#pruning = null;
+      });
+    this.#pruning = run;
+  }
+
+  /** Resolves when a background prune started by a write has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.#pruning;
   }
 
   override get backendName(): string {
@@ -165,6 +221,7 @@ export class FileSystemBytecodeCache extends BytecodeCache {
       if (!this.#directoryVanished(error)) throw error;
       writeFileAtomicSync(temp, target, bytes);
     }
+    this.#afterWrite();
   }
 
   async dumpBytecode(bucket: Bucket): Promise<void> {
@@ -176,6 +233,7 @@ export class FileSystemBytecodeCache extends BytecodeCache {
       if (!this.#directoryVanished(error)) throw error;
       await writeFileAtomic(temp, target, bytes);
     }
+    this.#afterWrite();
   }
 
   /**
