@@ -45,6 +45,8 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
       bundle.replace(/^\.\//, ''),
       `${bundle.replace(/^\.\//, '')}.map`,
       'dist/**/*.d.ts',
+      // A command's bin script ships too.
+      ...Object.values(pkg.bin ?? {}).map((bin) => bin.replace(/^\.\//, '')),
       'README.md',
       'LICENSE',
       'CHANGELOG.md',

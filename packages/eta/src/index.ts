@@ -2,6 +2,7 @@ export {
   type EtaBytecodeCache,
   type EtaCompileOptions,
   type EtaInstance,
+  type EtaPreloadReport,
   EtaTemplateEnvironment,
   type EtaTemplateFunction,
   type UseBytecodeCacheOptions,

@@ -37,14 +37,26 @@ export interface UseBytecodeCacheOptions {
   onError?: (error: Error) => void;
 }
 
+/** What {@link EtaBytecodeCache.preload} did. */
+export interface EtaPreloadReport {
+  total: number;
+  hits: number;
+  compiled: number;
+  failed: { source: string; error: Error }[];
+}
+
 /** What {@link useBytecodeCache} returns. */
 export interface EtaBytecodeCache {
   readonly cache: BytecodeCache;
   readonly mode: 'sync' | 'async';
   readonly stats: EngineStats;
   flush(): Promise<void>;
-  /** Loads these template sources through the cache and keeps them ready (asynchronous stores). */
-  preload(sources: readonly string[], options?: EtaCompileOptions): Promise<void>;
+  /**
+   * Loads these template sources through the cache, compiling and storing misses, and keeps
+   * them ready (needed for hits with asynchronous stores). Give `filepath` for a file's template
+   * (Eta keys those by their resolved path).
+   */
+  preload(sources: readonly string[], options?: EtaCompileOptions): Promise<EtaPreloadReport>;
   /** Puts `eta.compile` back as it was. */
   dispose(): void;
 }
@@ -129,7 +141,7 @@ export function useBytecodeCache(
       mode: 'sync',
       stats: session.stats,
       flush: async () => {},
-      preload: async () => {},
+      preload: async (sources) => ({ total: sources.length, hits: 0, compiled: 0, failed: [] }),
       dispose() {},
     };
   }
@@ -189,10 +201,21 @@ export function useBytecodeCache(
     stats: session.stats,
     flush: () => session.flush(),
     async preload(sources, preloadOptions) {
+      const report: EtaPreloadReport = { total: sources.length, hits: 0, compiled: 0, failed: [] };
       for (const source of sources) {
-        await loader.prepare(environmentFor(!!preloadOptions?.async), templateOf(source, preloadOptions));
+        try {
+          const loaded = await loader.prepare(
+            environmentFor(!!preloadOptions?.async),
+            templateOf(source, preloadOptions),
+          );
+          if (loaded.from === 'compiled') report.compiled++;
+          else report.hits++;
+        } catch (error) {
+          report.failed.push({ source, error: error as Error });
+        }
       }
       await session.flush();
+      return report;
     },
     dispose() {
       if (eta.compile === compileThroughBcc) {

@@ -1,0 +1,241 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BytecodeCache } from '@bcc/core';
+import { UsageError } from './errors.js';
+
+/** One template's result in a warm-up. */
+export interface WarmStep {
+  name: string;
+  status: 'hit' | 'compiled' | 'failed' | 'missing';
+  error?: Error;
+}
+
+/** What `bcc warm` knows about the app: its engine object and where its templates are. */
+export interface WarmTarget {
+  /** The module's default export, or its export named `environment`. */
+  environment: unknown;
+  /** Template directories: `--views`, else the module's `views` export, else what the engine knows. */
+  views: string[];
+  /** Compile options the app passes (the module's `options` export), for engines keyed by them. */
+  options: Record<string, unknown> | undefined;
+}
+
+/** An engine `bcc warm` can fill a cache for. */
+interface Warmer {
+  /** Shown in messages and the summary. */
+  engine: string;
+  /** The integration package, imported only when this engine is found. */
+  integration: string;
+  detect(environment: unknown): boolean;
+  /** The templates to warm, in order. */
+  templates(target: WarmTarget): string[];
+  warm(
+    integration: Record<string, unknown>,
+    target: WarmTarget,
+    cache: BytecodeCache,
+    templates: string[],
+    onStep: (step: WarmStep) => void,
+  ): Promise<void>;
+}
+
+const has = (value: unknown, ...methods: string[]) =>
+  typeof value === 'object' &&
+  value !== null &&
+  methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
+
+/** Files under `dirs` whose names end with one of `extensions`, as absolute paths, sorted. */
+export function filesUnder(dirs: readonly string[], extensions: readonly string[]): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && extensions.some((ext) => entry.name.endsWith(ext))) found.push(full);
+    }
+  };
+  for (const dir of dirs) walk(resolve(dir));
+  return [...new Set(found)].sort();
+}
+
+function needViews(target: WarmTarget, engine: string): string[] {
+  if (target.views.length === 0) {
+    throw new UsageError(
+      `${engine} has no template directory bcc can see: pass --views <dir>, or export \`views\` from the module`,
+    );
+  }
+  return target.views;
+}
+
+/** Runs `one` per template, turning its outcome into a step; a throw is a failed template. */
+async function eachTemplate(
+  templates: string[],
+  onStep: (step: WarmStep) => void,
+  one: (template: string) => Promise<'hit' | 'compiled'>,
+): Promise<void> {
+  for (const template of templates) {
+    try {
+      onStep({ name: template, status: await one(template) });
+    } catch (error) {
+      onStep({ name: template, status: 'failed', error: error as Error });
+    }
+  }
+}
+
+const WARMERS: readonly Warmer[] = [
+  {
+    engine: 'Nunjucks',
+    integration: '@bcc/nunjucks',
+    detect: (env) =>
+      has(env, 'getTemplate', 'render') && Array.isArray((env as { loaders?: unknown }).loaders),
+    // Nunjucks' own warm-up walks its FileSystemLoaders' search paths (or --views).
+    templates: () => [],
+    async warm(integration, target, cache, _templates, onStep) {
+      const warm = integration.warmBytecodeCache as (
+        env: unknown,
+        cache: BytecodeCache,
+        options: object,
+      ) => Promise<unknown>;
+      await warm(target.environment, cache, {
+        ...(target.views.length > 0 ? { dirs: target.views } : {}),
+        onProgress: (progress: WarmStep) =>
+          onStep({
+            name: progress.name,
+            status: progress.status,
+            ...(progress.error ? { error: progress.error } : {}),
+          }),
+      });
+    },
+  },
+  {
+    engine: 'Handlebars',
+    integration: '@bcc/handlebars',
+    detect: (env) => has(env, 'precompile', 'template', 'compile'),
+    templates: (target) => filesUnder(needViews(target, 'Handlebars'), ['.hbs', '.handlebars']),
+    async warm(integration, target, cache, templates, onStep) {
+      const use = integration.useBytecodeCache as (
+        hb: unknown,
+        cache: BytecodeCache,
+        o: object,
+      ) => HandleLike;
+      const handle = use(target.environment, cache, { onError: () => {} });
+      try {
+        await eachTemplate(templates, onStep, async (file) => {
+          const report = (await handle.preload(
+            [readFileSync(file, 'utf8')],
+            target.options,
+          )) as PreloadReport;
+          if (report.failed[0]) throw report.failed[0].error;
+          return report.hits > 0 ? 'hit' : 'compiled';
+        });
+        await handle.flush();
+      } finally {
+        handle.dispose();
+      }
+    },
+  },
+  {
+    engine: 'Pug',
+    integration: '@bcc/pug',
+    detect: (env) => has(env, 'compile', 'compileFile', 'renderFile'),
+    templates: (target) => filesUnder(needViews(target, 'Pug'), ['.pug']),
+    async warm(integration, target, cache, templates, onStep) {
+      const use = integration.useBytecodeCache as (
+        pug: unknown,
+        cache: BytecodeCache,
+        o: object,
+      ) => HandleLike;
+      const handle = use(target.environment, cache, { onError: () => {} });
+      try {
+        await eachTemplate(templates, onStep, async (file) => {
+          const report = (await handle.preload([file], target.options)) as PreloadReport;
+          if (report.failed[0]) throw report.failed[0].error;
+          return report.hits > 0 ? 'hit' : 'compiled';
+        });
+        await handle.flush();
+      } finally {
+        handle.dispose();
+      }
+    },
+  },
+  {
+    engine: 'Eta',
+    integration: '@bcc/eta',
+    detect: (env) => has(env, 'compileToString', 'renderString'),
+    templates: (target) => {
+      const views = (target.environment as { config?: { views?: unknown } }).config?.views;
+      const dirs = target.views.length > 0 ? target.views : typeof views === 'string' ? [views] : [];
+      return filesUnder(needViews({ ...target, views: dirs }, 'Eta'), ['.eta']);
+    },
+    async warm(integration, target, cache, templates, onStep) {
+      const use = integration.useBytecodeCache as (
+        eta: unknown,
+        cache: BytecodeCache,
+        o: object,
+      ) => HandleLike;
+      const handle = use(target.environment, cache, { onError: () => {} });
+      try {
+        await eachTemplate(templates, onStep, async (file) => {
+          // Eta keys a file's template by the absolute path it resolves; async templates are not warmed.
+          const report = (await handle.preload([readFileSync(file, 'utf8')], {
+            filepath: file,
+          })) as PreloadReport;
+          if (report.failed[0]) throw report.failed[0].error;
+          return report.hits > 0 ? 'hit' : 'compiled';
+        });
+        await handle.flush();
+      } finally {
+        handle.dispose();
+      }
+    },
+  },
+];
+
+interface HandleLike {
+  preload(items: readonly string[], options?: unknown): Promise<unknown>;
+  flush(): Promise<void>;
+  dispose(): void;
+}
+
+interface PreloadReport {
+  hits: number;
+  compiled: number;
+  failed: { error: Error }[];
+}
+
+/** The warmer for the module's engine object; a usage error naming what was found otherwise. */
+export function warmerFor(environment: unknown): Warmer {
+  const warmer = WARMERS.find((candidate) => candidate.detect(environment));
+  if (!warmer) {
+    const what =
+      environment === null
+        ? 'null'
+        : typeof environment === 'object'
+          ? 'an object bcc does not recognise'
+          : typeof environment;
+    throw new UsageError(
+      `the module's default export (or \`environment\` export) must be the app's engine: a Nunjucks Environment, a Handlebars instance, the pug module or an Eta instance; got ${what}`,
+    );
+  }
+  return warmer;
+}
+
+/**
+ * Imports an engine integration as the app sees it (resolved from the app's module first, so
+ * it drives the app's own copy of the engine), else as this command sees it.
+ */
+export async function importIntegration(warmer: Warmer, appModule: string): Promise<Record<string, unknown>> {
+  for (const from of [appModule, import.meta.url]) {
+    let resolved: string;
+    try {
+      resolved = createRequire(from).resolve(warmer.integration);
+    } catch {
+      continue;
+    }
+    return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+  }
+  throw new UsageError(
+    `warming a ${warmer.engine} app needs ${warmer.integration}: npm install ${warmer.integration}`,
+  );
+}
