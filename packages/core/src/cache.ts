@@ -220,7 +220,7 @@ export abstract class BytecodeCache {
   ): Promise<Bucket> {
     const load = () => this.#getBucket(environment, name, filename, source);
     if (!traceChannels.load.hasSubscribers) return load();
-    const context: LoadTraceContext = { name, store: this.storeName };
+    const context: LoadTraceContext = { name, store: this.storeName, async: true };
     return traceChannels.load.tracePromise(async () => {
       const bucket = await load();
       describeLoad(context, bucket);
@@ -280,7 +280,7 @@ export abstract class BytecodeCache {
       return bucket;
     };
     if (!traceChannels.load.hasSubscribers) return load();
-    const context: LoadTraceContext = { name, store: this.storeName };
+    const context: LoadTraceContext = { name, store: this.storeName, async: false };
     return traceChannels.load.traceSync(() => {
       const bucket = load();
       describeLoad(context, bucket);
@@ -294,16 +294,16 @@ export abstract class BytecodeCache {
    */
   setBucket(bucket: Bucket): Promise<boolean> {
     if (!traceChannels.store.hasSubscribers) return this.#setBucket(bucket);
-    const context = this.#storeContext(bucket);
+    const context = this.#storeContext(bucket, true);
     return traceChannels.store.tracePromise(async () => {
       context.stored = await this.#setBucket(bucket);
       return context.stored;
     }, context);
   }
 
-  #storeContext(bucket: Bucket): StoreTraceContext {
+  #storeContext(bucket: Bucket, async: boolean): StoreTraceContext {
     const bytes = bucket.bytecodeToBytes().length;
-    return { name: bucket.name ?? '', store: this.storeName, key: bucket.key, bytes };
+    return { name: bucket.name ?? '', store: this.storeName, key: bucket.key, bytes, async };
   }
 
   async #setBucket(bucket: Bucket): Promise<boolean> {
@@ -330,7 +330,7 @@ export abstract class BytecodeCache {
       throw new BccUnsupportedError(`${this.backendName} has no synchronous dump; use setBucket()`);
     }
     if (!traceChannels.store.hasSubscribers) return this.#setBucketSync(bucket);
-    const context = this.#storeContext(bucket);
+    const context = this.#storeContext(bucket, false);
     return traceChannels.store.traceSync(() => {
       context.stored = this.#setBucketSync(bucket);
       return context.stored;

@@ -149,6 +149,7 @@ function tracedCompile(
   const context: CompileTraceContext = {
     name: template.name,
     engine: environment.engine ?? environment.fingerprint,
+    async: !sync,
   };
   if (sync) {
     return traceChannels.compile.traceSync(() => {

@@ -73,6 +73,7 @@ export {
   type CompileTraceContext,
   type LoadTraceContext,
   type StoreTraceContext,
+  type TraceContextBase,
   traceChannels,
 } from './trace.js';
 export {

@@ -12,14 +12,21 @@ import type { RejectReason } from './format.js';
  * import { tracingChannel } from 'node:diagnostics_channel';
  * tracingChannel('bcc:load').subscribe({
  *   start(ctx) { ctx.t0 = performance.now(); },
+ *   end(ctx) { if (!ctx.async) console.log(ctx.name, ctx.outcome, performance.now() - ctx.t0); },
  *   asyncEnd(ctx) { console.log(ctx.name, ctx.outcome, performance.now() - ctx.t0); },
- *   end(ctx) {}, asyncStart() {}, error() {},
+ *   asyncStart() {}, error() {},
  * });
  * ```
  */
 
+/** What every context says: whether the operation ends at `end` (sync) or at `asyncEnd`. */
+export interface TraceContextBase {
+  /** `true`: the operation is finished at `asyncEnd`/`error`; `false`: at `end`/`error`. */
+  async: boolean;
+}
+
 /** Context of `bcc:load`: one entry looked up in a store. */
-export interface LoadTraceContext {
+export interface LoadTraceContext extends TraceContextBase {
   /** Template name (the key is a hash). */
   name: string;
   /** The store, as `cache.storeName` (never a password). */
@@ -34,7 +41,7 @@ export interface LoadTraceContext {
 }
 
 /** Context of `bcc:compile`: the engine compiled a template bcc did not find. */
-export interface CompileTraceContext {
+export interface CompileTraceContext extends TraceContextBase {
   name: string;
   /** The engine, as its environment describes itself (`nunjucks@3.2.4`), or its fingerprint. */
   engine: string;
@@ -43,7 +50,7 @@ export interface CompileTraceContext {
 }
 
 /** Context of `bcc:store`: one entry written to a store. */
-export interface StoreTraceContext {
+export interface StoreTraceContext extends TraceContextBase {
   name: string;
   store: string;
   key: string;

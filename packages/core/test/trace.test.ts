@@ -70,7 +70,12 @@ describe('diagnostics_channel tracing', () => {
       ['bcc:store', true],
     ]);
     const store = ends()[2]![2];
-    expect(store).toMatchObject({ name: 'page.html', store: cache.storeName, key: first.bucket.key });
+    expect(store).toMatchObject({
+      name: 'page.html',
+      store: cache.storeName,
+      key: first.bucket.key,
+      async: true,
+    });
     expect(store.bytes).toBe(first.bucket.bytecodeToBytes().length);
     expect(ends()[1]![2]).toMatchObject({ name: 'page.html', engine: 'demo@1.0.0' });
     listener.events.length = 0;
@@ -92,7 +97,7 @@ describe('diagnostics_channel tracing', () => {
     listener.events.length = 0;
     loadTemplateSync(cache, environment, { name: 'a', source: 'one' });
     const load = listener.events.filter(([channel, kind]) => channel === 'bcc:load' && kind === 'end');
-    expect(load.map(([, , c]) => [c.outcome, c.reason])).toEqual([['rejected', 'crc']]);
+    expect(load.map(([, , c]) => [c.outcome, c.reason, c.async])).toEqual([['rejected', 'crc', false]]);
     expect(listener.events.map(([channel, kind]) => `${channel}:${kind}`)).toEqual([
       'bcc:load:start',
       'bcc:load:end',
