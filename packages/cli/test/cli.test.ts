@@ -27,10 +27,12 @@ interface Run {
 /** Runs `bcc args…` in `cwd` with `env` added; resolves when it exits (or fails after 30 s). */
 function bcc(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const { BCC_CACHE: _cache, BCC_SECRET: _secret, ...inherited } = process.env;
+    // Not a terminal, so no colour; FORCE_COLOR (set by some runners) would override that, and
+    // Node 22+ warns when NO_COLOR and FORCE_COLOR are both set.
+    const { BCC_CACHE: _cache, BCC_SECRET: _secret, FORCE_COLOR: _force, NO_COLOR: _no, ...inherited } = process.env;
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd ?? here,
-      env: { ...inherited, NO_COLOR: '1', ...options.env },
+      env: { ...inherited, ...options.env },
     });
     let stdout = '';
     let stderr = '';
