@@ -41,9 +41,12 @@ try {
   const packs = join(work, 'packs');
   mkdirSync(packs);
   const tarballs = {};
+  /** Bin scripts each package declares: they ship besides dist/. */
+  const bins = {};
   for (const dir of readdirSync(join(root, 'packages')).sort()) {
     const pkg = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'));
     if (pkg.private) continue;
+    bins[pkg.name] = Object.values(pkg.bin ?? {}).map((file) => `package/${file.replace(/^\.\//, '')}`);
     execFileSync('pnpm', ['pack', '--pack-destination', packs], {
       cwd: join(root, 'packages', dir),
       stdio: 'ignore',
@@ -77,6 +80,7 @@ try {
       (f) =>
         f.startsWith('package/') &&
         !/^package\/(dist\/|README\.md$|LICENSE$|CHANGELOG\.md$|package\.json$)/.test(f) &&
+        !bins[name].includes(f) &&
         f !== 'package/',
     );
     if (stray.length > 0)
@@ -162,6 +166,18 @@ try {
         );
       });
     }
+    // The `bcc` command from the installed tarball, as `npx bcc` would run it.
+    step(`bcc command on ${version}`, () => {
+      const cache = mkdtempSync(join(work, 'cache-cli-'));
+      const out = execFileSync(node, [join(app, 'node_modules/@bcc/cli/bin/bcc.mjs'), '--json', 'stats'], {
+        cwd: app,
+        encoding: 'utf8',
+        env: { ...process.env, BCC_CACHE: `file://${cache}`, NODE_OPTIONS: '' },
+      });
+      const entries = JSON.parse(out).stores?.[0]?.entries;
+      if (entries !== 0) throw new Error(`bcc stats said ${out}`);
+      console.log(`  bcc     ${version}: stats on an empty cache`);
+    });
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
