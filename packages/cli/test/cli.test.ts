@@ -29,7 +29,13 @@ function bcc(args: string[], options: { env?: Record<string, string>; cwd?: stri
   return new Promise((resolve, reject) => {
     // Not a terminal, so no colour; FORCE_COLOR (set by some runners) would override that, and
     // Node 22+ warns when NO_COLOR and FORCE_COLOR are both set.
-    const { BCC_CACHE: _cache, BCC_SECRET: _secret, FORCE_COLOR: _force, NO_COLOR: _no, ...inherited } = process.env;
+    const {
+      BCC_CACHE: _cache,
+      BCC_SECRET: _secret,
+      FORCE_COLOR: _force,
+      NO_COLOR: _no,
+      ...inherited
+    } = process.env;
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd ?? here,
       env: { ...inherited, ...options.env },
