@@ -15,6 +15,7 @@ import { installNode } from '../scripts/install-node.mjs';
 import { renderChart } from './chart.mjs';
 import { pageName, pageNames, smallPage, templates, writeTemplates } from './generate.mjs';
 import { writeHbsPrecompiled, writeHbsTemplates } from './generate-hbs.mjs';
+import { pageNames as pugEtaPages, writeEta, writePug } from './generate-pug-eta.mjs';
 import { writePrecompiled } from './precompile.mjs';
 import { explain, judge } from './targets.mjs';
 
@@ -59,6 +60,13 @@ const hbsDir = join(work, 'templates-hbs');
 const hbsPrecompiled = `${hbsDir}.precompiled.cjs`;
 writeHbsTemplates(hbsDir);
 writeHbsPrecompiled(hbsPrecompiled);
+
+// Pug and Eta: 50 templates each (a layout, 9 partials, 40 pages), and each engine's own
+// precompiled module.
+const pugDir = join(work, 'templates-pug');
+const etaDir = join(work, 'templates-eta');
+writePug(pugDir, `${pugDir}.precompiled.cjs`);
+writeEta(etaDir, `${etaDir}.precompiled.cjs`);
 
 // Redis: the user's server, or one started for the benchmark on a free loopback port.
 let redis = null;
@@ -228,6 +236,20 @@ function measure(major) {
     allHits,
   );
   process.stdout.write(' handlebars;');
+  /** The no-cache, precompiled and bcc + fs modes of one more engine's 50-template workload. */
+  const engineModes = (engine, dir) => {
+    const base = { templates: dir, pages: pugEtaPages, precompiled: `${dir}.precompiled.cjs` };
+    return ['none', 'precompiled', 'bcc-fs'].map((kind) => ({
+      id: `${engine}-${kind}`,
+      kind,
+      child: `${engine}-${kind}`,
+      config: kind === 'bcc-fs' ? { ...base, directory: join(root, `${engine}-fs`) } : base,
+    }));
+  };
+  const pugResult = timeModes(engineModes('pug', pugDir), allHits);
+  process.stdout.write(' pug;');
+  const etaResult = timeModes(engineModes('eta', etaDir), allHits);
+  process.stdout.write(' eta;');
 
   // Where the time goes, for the 50-template workload.
   const phases = {};
@@ -248,7 +270,20 @@ function measure(major) {
     );
   }
   process.stdout.write(' phases.\n');
-  return { major, version, compileCache, fifty, limit, app, small, inProcess, phases, hbs };
+  return {
+    major,
+    version,
+    compileCache,
+    fifty,
+    limit,
+    app,
+    small,
+    inProcess,
+    phases,
+    hbs,
+    pug: pugResult,
+    eta: etaResult,
+  };
 }
 
 const loadBefore = loadavg()[0];
@@ -276,6 +311,26 @@ const HBS_LABELS = {
   precompiled: 'Handlebars.precompile specs in a module',
   'bcc-fs': '@bcc/handlebars + fs, warm',
 };
+const ENGINE_LABELS = {
+  pug: {
+    none: 'no cache (Pug compiles)',
+    precompiled: 'pug.compileClient functions in a module',
+    'bcc-fs': '@bcc/pug + fs, warm',
+  },
+  eta: {
+    none: 'no cache (Eta compiles, its cache on)',
+    precompiled: 'Eta compileToString functions in a module',
+    'bcc-fs': '@bcc/eta + fs, warm',
+  },
+};
+/** The table of one engine's 50-template workload. */
+const engineTable = (engine, result) =>
+  Object.entries(result)
+    .map(
+      ([kind, r]) =>
+        `| ${ENGINE_LABELS[engine][kind]} | ${fmt(r.wall)} | ${x(result.none.wall / r.wall)} faster | ${x(r.wall / result.precompiled.wall)} |`,
+    )
+    .join('\n');
 const sections = [];
 for (const m of measured) {
   const pre = m.fifty.precompiled.wall;
@@ -331,6 +386,19 @@ ${Object.entries(m.hbs)
       `| ${HBS_LABELS[kind]} | ${fmt(r.wall)} | ${x(m.hbs.none.wall / r.wall)} faster | ${x(r.wall / m.hbs.precompiled.wall)} |`,
   )
   .join('\n')}
+
+**Pug: 50 templates** (a layout, 9 included files and mixins, 40 pages; Pug inlines what a page
+extends and includes, so each page is one compiled function):
+
+| mode | wall ms | vs no cache | vs precompiled |
+|---|---:|---:|---:|
+${engineTable('pug', m.pug)}
+
+**Eta: 50 templates** (a layout, 9 partials, 40 pages; Eta compiles each file on its own):
+
+| mode | wall ms | vs no cache | vs precompiled |
+|---|---:|---:|---:|
+${engineTable('eta', m.eta)}
 
 **Where the time goes** (50 templates, ms, medians; templates loaded with \`getTemplate(name, true)\`):
 

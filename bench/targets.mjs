@@ -38,6 +38,21 @@ const TARGETS = [
     value: (m) => m.hbs['bcc-fs'].wall / m.hbs.precompiled.wall,
   },
   {
+    what: 'Pug: bcc + fs speed-up over no cache',
+    min: 10,
+    value: (m) => m.pug.none.wall / m.pug['bcc-fs'].wall,
+  },
+  {
+    what: 'Pug: bcc + fs vs precompiled',
+    max: 0.8,
+    value: (m) => m.pug['bcc-fs'].wall / m.pug.precompiled.wall,
+  },
+  {
+    what: 'Eta: bcc + fs vs precompiled',
+    max: 0.8,
+    value: (m) => m.eta['bcc-fs'].wall / m.eta.precompiled.wall,
+  },
+  {
     what: '50 templates: bcc + redis vs precompiled',
     max: 1.0,
     value: (m) => (m.fifty['bcc-redis'] ? m.fifty['bcc-redis'].wall / m.fifty.precompiled.wall : Number.NaN),
@@ -85,6 +100,16 @@ export function explain(m) {
   if (m.hbs) {
     lines.push(
       `Handlebars: no cache is only ${(m.hbs.none.wall / m.hbs.precompiled.wall).toFixed(2)}× the precompiled path here (Handlebars compiles fast, and Node's start-up and imports are most of every process), so ≥ 5× over no cache would need bcc below the cost of starting Node; against the precompiled module bcc pays its imports and reading 50 entries (${fmt(m.hbs['bcc-fs'].wall - m.hbs.precompiled.wall)} ms more).`,
+    );
+  }
+  if (m.pug) {
+    lines.push(
+      `Pug: no cache is ${(m.pug.none.wall / m.pug.precompiled.wall).toFixed(1)}× the precompiled path (Pug's compiler is heavy, and importing it alone is tens of ms). \`createPugRenderer\` never imports the compiler in a warm process, which is what brings bcc level with Pug's client functions (${fmt(m.pug['bcc-fs'].wall)} vs ${fmt(m.pug.precompiled.wall)} ms); what is left is bcc's set-up and reading 40 entries, each checked against the files it inlined (${fmt(m.pug['bcc-fs'].wall - m.pug.precompiled.wall)} ms against the precompiled module, which needs no checks because it is rebuilt by hand).`,
+    );
+  }
+  if (m.eta) {
+    lines.push(
+      `Eta: Eta compiles fast, so no cache, precompiled and bcc are within a few ms of each other (${fmt(m.eta.none.wall)}, ${fmt(m.eta.precompiled.wall)}, ${fmt(m.eta['bcc-fs'].wall)} ms): Node's start-up is most of every process, and bcc's set-up (its imports, \`node:crypto\` for checksums) costs about what it saves.`,
     );
   }
   return lines;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
+  BccConfigError,
   type BytecodeCache,
   type CompiledCode,
   type Dependency,
@@ -9,6 +10,20 @@ import {
   type TemplateEnvironment,
 } from '@bcc/core';
 import type { PugCompileOptions, PugModule, PugPlugin } from './pug.js';
+
+/**
+ * Where an environment gets Pug from: the module the app imported (`useBytecodeCache`), or a
+ * module loaded only when a template must be compiled (`createPugRenderer`).
+ */
+export interface PugCompiler {
+  /** The pug module and its own `compile` (not bcc's), loaded when first needed. */
+  load(): { pug: PugModule; compile: PugModule['compile'] };
+  /**
+   * The global `pug.filters` the generated code may use, for the fingerprint: the module's, or
+   * `null` when the module is not loaded yet (then a compile checks there are none).
+   */
+  globalFilters(): Record<string, unknown> | null;
+}
 
 /**
  * Bump when the JavaScript bcc stores for a template changes shape (the wrapper around Pug's
@@ -36,27 +51,29 @@ const CODE_OPTIONS = [
   'plugins',
 ] as const;
 
-/** The version of the Pug package and of its code generator, read once per Pug module. */
-const versions = new WeakMap<object, string>();
+let versions: string | undefined;
 
-function pugVersions(pug: PugModule): string {
-  let found = versions.get(pug);
-  if (found === undefined) {
+/**
+ * The versions of the installed Pug, its code generator and its runtime (separate packages with
+ * their own releases), from their package.json files: known without importing Pug.
+ */
+export function pugVersions(): string {
+  if (versions === undefined) {
     try {
-      const require = createRequire(import.meta.url);
-      const pugPackage = require.resolve('pug/package.json');
-      const fromPug = createRequire(pugPackage);
+      const fromPug = createRequire(createRequire(import.meta.url).resolve('pug/package.json'));
       const version = (name: string) => (fromPug(`${name}/package.json`) as { version: string }).version;
-      found = `pug@${version('pug')}`;
-      // The code generator and runtime are separate packages with their own releases.
-      found += `+code-gen@${version('pug-code-gen')}+runtime@${version('pug-runtime')}`;
+      versions = `pug@${version('pug')}+code-gen@${version('pug-code-gen')}+runtime@${version('pug-runtime')}`;
     } catch {
-      // A Pug we cannot locate: its compile function's source stands for its version.
-      found = `pug@unknown-${sha256Hex(Function.prototype.toString.call(pug.compile)).slice(0, 12)}`;
+      versions = 'pug@unknown';
     }
-    versions.set(pug, found);
   }
-  return found;
+  return versions;
+}
+
+/** Pug's runtime helpers (what compiled templates call as `pug`), without importing Pug's compiler. */
+export function pugRuntime(): Record<string, unknown> {
+  const fromPug = createRequire(createRequire(import.meta.url).resolve('pug/package.json'));
+  return fromPug('pug-runtime') as Record<string, unknown>;
 }
 
 /**
@@ -78,25 +95,23 @@ export function hasReplacingPlugin(plugins: readonly PugPlugin[] | undefined): b
 export class PugTemplateEnvironment implements TemplateEnvironment {
   readonly fingerprint: string;
   readonly engine: string;
-  readonly #pug: PugModule;
+  readonly #compiler: PugCompiler;
   readonly #options: PugCompileOptions;
-  readonly #original: PugModule['compile'];
   readonly #cache: BytecodeCache;
 
-  constructor(
-    pug: PugModule,
-    original: PugModule['compile'],
-    options: PugCompileOptions,
-    cache: BytecodeCache,
-  ) {
-    this.#pug = pug;
-    this.#original = original;
+  constructor(compiler: PugCompiler, options: PugCompileOptions, cache: BytecodeCache) {
+    this.#compiler = compiler;
     this.#options = options;
     this.#cache = cache;
+    this.fingerprint = PugTemplateEnvironment.fingerprintOf(compiler.globalFilters() ?? {}, options);
+    this.engine = pugVersions().split('+')[0]!;
+  }
+
+  /** Pug's versions, the global filters and every option that shapes the code. */
+  static fingerprintOf(globalFilters: Record<string, unknown>, options: PugCompileOptions): string {
     const shaping = Object.fromEntries(CODE_OPTIONS.map((key) => [key, options[key]]));
-    const inputs = `${pugVersions(pug)}|${CODE_SHAPE_VERSION}|${fingerprintText(pug.filters)}|${fingerprintText(shaping)}`;
-    this.engine = pugVersions(pug).split('+')[0]!;
-    this.fingerprint = `${this.engine}/${sha256Hex(inputs).slice(0, 24)}`;
+    const inputs = `${pugVersions()}|${CODE_SHAPE_VERSION}|${fingerprintText(globalFilters)}|${fingerprintText(shaping)}`;
+    return `${pugVersions().split('+')[0]}/${sha256Hex(inputs).slice(0, 24)}`;
   }
 
   /**
@@ -106,7 +121,7 @@ export class PugTemplateEnvironment implements TemplateEnvironment {
    * expression that gives what `pug.compile` returns: `runtimeWrap` (with Pug's runtime as
    * `pug`) or, with `inlineRuntimeFunctions`, the function alone.
    */
-  compile(source: string): CompiledCode {
+  compile(source: string, _name: string, filename: string | null | undefined): CompiledCode {
     let body: string | undefined;
     const read = new Map<string, string>();
     const recorder: PugPlugin = {
@@ -120,8 +135,20 @@ export class PugTemplateEnvironment implements TemplateEnvironment {
         return js;
       },
     };
-    const options = { ...this.#options, plugins: [...(this.#options.plugins ?? []), recorder] };
-    const compiled = this.#original.call(this.#pug, source, options);
+    const { pug, compile } = this.#compiler.load();
+    // The key was made without the module's global filters (not loaded then): there must be none.
+    if (PugTemplateEnvironment.fingerprintOf(pug.filters, this.#options) !== this.fingerprint) {
+      throw new BccConfigError(
+        'pug.filters has global filters, which a template loaded before Pug was imported could not account for: pass them as the `filters` compile option instead',
+      );
+    }
+    const options = {
+      ...this.#options,
+      // The template's file, which includes and extends resolve against (not part of the fingerprint).
+      ...(filename ? { filename } : {}),
+      plugins: [...(this.#options.plugins ?? []), recorder],
+    };
+    const compiled = compile.call(pug, source, options);
     if (body === undefined) throw new Error('Pug produced no code (a plugin replaced code generation?)');
     const dependencies: Dependency[] = (compiled.dependencies ?? []).map((name) => {
       const text = read.get(name);

@@ -6,3 +6,4 @@ export {
   useBytecodeCache,
 } from './integration.js';
 export type { PugCompileOptions, PugModule, PugPlugin, PugTemplate } from './pug.js';
+export { createPugRenderer, type PugRenderer, type PugRendererOptions } from './renderer.js';

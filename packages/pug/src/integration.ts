@@ -107,8 +107,9 @@ export function useBytecodeCache(
   });
   const wantCodeCache = options.codeCache ?? true;
   const originalCompile = pug.compile;
+  const compiler = { load: () => ({ pug, compile: originalCompile }), globalFilters: () => pug.filters };
   const environmentFor = (compileOptions: PugCompileOptions) =>
-    new PugTemplateEnvironment(pug, originalCompile, compileOptions, cache);
+    new PugTemplateEnvironment(compiler, compileOptions, cache);
   const templateOf = (source: string, compileOptions: PugCompileOptions) => {
     const filename = typeof compileOptions.filename === 'string' ? compileOptions.filename : null;
     return { name: filename ?? `pug:${cache.getSourceChecksum(source)}`, filename, source };

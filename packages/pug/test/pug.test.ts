@@ -9,7 +9,7 @@ import { FileSystemBytecodeCache } from '@bcc/fs';
 import { AsyncOnlyMemoryCache, runEngineSuite } from '@bcc/testkit';
 import pug from 'pug';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useBytecodeCache } from '../src/index.js';
+import { createPugRenderer, useBytecodeCache } from '../src/index.js';
 
 const data = { name: 'Ada <3', html: '<i>x</i>', items: ['a', '<b>'] };
 
@@ -242,5 +242,87 @@ describe('templates with include and extends', () => {
     expect(cold.stats.compiled).toBe(1);
     expect(warm.stats.cacheV8).toBe(1);
     expect(new FileSystemBytecodeCache({ directory: cacheDir }).directory).toBe(cacheDir);
+  });
+});
+
+describe('createPugRenderer: Pug imported only to compile', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a warm process renders from the cache without importing Pug; a cold one or an edited include imports it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcc-pug-renderer-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'layout.pug'), 'html\n  body\n    block content\n    include footer');
+    writeFileSync(join(dir, 'footer.pug'), 'footer © #{name}');
+    writeFileSync(
+      join(dir, 'page.pug'),
+      'extends layout\nblock content\n  h1= name\n  each x in items\n    li= x',
+    );
+    const script = `
+      import { createRequire } from 'node:module';
+      import { FileSystemBytecodeCache } from '@bcc/fs';
+      import { createPugRenderer } from '@bcc/pug';
+      const views = createPugRenderer(new FileSystemBytecodeCache({ directory: process.argv[1] }), { options: { pretty: false } });
+      const out = views.renderFile(process.argv[2], ${JSON.stringify(data)});
+      await views.flush();
+      // Their package.json files are read for versions; their code must not be loaded.
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => /pug-(lexer|parser|code-gen)/.test(p) && p.endsWith('.js'));
+      console.log(JSON.stringify({ out, stats: views.stats, compilerLoaded: views.compilerLoaded, loaded: loaded.length }));
+    `;
+    const run = () => {
+      const child = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', script, join(dir, '.cache'), join(dir, 'page.pug')],
+        {
+          cwd: join(import.meta.dirname, '..'),
+          encoding: 'utf8',
+        },
+      );
+      expect(child.stderr).toBe('');
+      return JSON.parse(child.stdout) as {
+        out: string;
+        stats: Record<string, number>;
+        compilerLoaded: boolean;
+        loaded: number;
+      };
+    };
+    const expected = pug.renderFile(join(dir, 'page.pug'), { ...data });
+    const cold = run();
+    expect(cold).toMatchObject({ out: expected, compilerLoaded: true });
+    expect(cold.stats.compiled).toBe(1);
+    const warm = run();
+    expect(warm).toMatchObject({ out: expected, compilerLoaded: false, loaded: 0 });
+    expect(warm.stats.cacheV8).toBe(1);
+    writeFileSync(join(dir, 'footer.pug'), 'footer edited');
+    const edited = run();
+    expect(edited).toMatchObject({
+      out: pug.renderFile(join(dir, 'page.pug'), { ...data }),
+      compilerLoaded: true,
+    });
+  });
+
+  it('shares entries with useBytecodeCache(pug) (bcc warm fills what the renderer reads), and refuses global filters it could not see', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcc-pug-renderer-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'page.pug'), 'p= name');
+    const cache = new MemoryBytecodeCache();
+    const handle = useBytecodeCache(pug, cache);
+    pug.renderFile(join(dir, 'page.pug'), { name: 'x' });
+    handle.dispose();
+    const views = createPugRenderer(cache);
+    expect(views.renderFile(join(dir, 'page.pug'), { name: 'Ada' })).toBe('<p>Ada</p>');
+    expect(views.stats.compiled).toBe(0);
+    (pug as unknown as { filters: Record<string, unknown> }).filters.shout = (text: string) =>
+      text.toUpperCase();
+    try {
+      writeFileSync(join(dir, 'other.pug'), 'p other');
+      expect(() => createPugRenderer(new MemoryBytecodeCache()).renderFile(join(dir, 'other.pug'))).toThrow(
+        /global filters/,
+      );
+    } finally {
+      delete (pug as unknown as { filters: Record<string, unknown> }).filters.shout;
+    }
   });
 });
