@@ -458,21 +458,30 @@ ${sections.join('\n')}
 ${redisNote ? `\n${redisNote}\n` : ''}
 ## Tried, measured, and where the remaining time is
 
-- Importing \`node:crypto\` costs a fresh process ~5 ms on Node 24 (2.6 ms on Node 20) and
-  \`node:zlib\` ~1 ms. bcc now loads them (and \`node:fs/promises\`) on first use, not at import.
-  Hashing small inputs in JavaScript instead, to skip the import, was measured and rejected: cold
-  JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms, more than the
-  import once the environment fingerprint and the frames are counted (\`packages/core/src/digest.ts\`).
 - Nunjucks' own runtime (\`runtime.js\`, filters, \`lib.js\`) is compiled lazily by V8 in every
   fresh process, during the first render: Node's compile cache keeps only eagerly compiled
   functions, so this cost is the gap between bcc's render phase and a warm process's. Caching it
   would mean loading Nunjucks' modules through bcc, which Node's module loader does not allow
   without patching it; not done.
-- The next levers, none of them started: one entry per page and its static dependencies (one
-  read, one deserialisation), a cheaper validation mode than hashing every source (by build id,
-  or mtime and size, as an explicit option), and for Redis one round trip per page's closure.
-  The first two change the entry format, which is to be designed once with the Pug integration
-  and the \`bcc\` command.
+- Importing \`node:crypto\` costs a fresh process 5.0–6.1 ms on Node 24 and 2.5–2.8 ms on Node 20,
+  and \`node:zlib\` 1.1–1.4 ms (0.45–0.5 ms), measured with \`process.getBuiltinModule\` in a script
+  (not \`node -e\`, which has crypto loaded already): together about half of bcc's set-up phase on
+  Node 24. bcc needs them for SHA-256 (entry keys, source checksums, the environment fingerprint)
+  and CRC32 (every frame). A warm path without either (keys from a fast non-cryptographic hash,
+  which is safe because a key only finds an entry and the source check decides; sources compared
+  exactly instead of hashed; integrity without zlib) is the next lever for the small-page and
+  50-template targets; it touches the format's checks and is not started. bcc already loads both
+  on first use, not at import. SHA-256 in JavaScript, to skip the import, was measured and
+  rejected: cold JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms
+  (\`packages/core/src/digest.ts\`).
+- Pug: \`createPugRenderer\` serves compiled templates without importing Pug's compiler at all,
+  which took bcc from about 2.3× Pug's precompiled functions (the compiler imported only to hook
+  it) to level with them. The same idea for Nunjucks (a loader that imports Nunjucks' compiler only
+  on a miss) is open.
+- The next levers for Nunjucks, not started: one entry per page and its static dependencies (one
+  read, one deserialisation) and, for Redis, one round trip per page's closure. Entry format 2
+  (\`docs/format.md\`) already carries a dependency list with checksums, which is what a page
+  entry that embeds its layout and imports needs to be validated in one read.
 `;
 if (WRITE) {
   const docs = join(here, '..', 'docs');

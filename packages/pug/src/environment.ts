@@ -6,6 +6,7 @@ import {
   type CompiledCode,
   type Dependency,
   fingerprintText,
+  readSourceFile,
   sha256Hex,
   type TemplateEnvironment,
 } from '@bcc/core';
@@ -162,12 +163,8 @@ export class PugTemplateEnvironment implements TemplateEnvironment {
     return { js, dependencies };
   }
 
-  /** A dependency's source now (Pug reads it with `fs.readFileSync`), or `undefined` when gone. */
+  /** A dependency's source now, or `undefined` when it is gone or not a regular file. */
   readDependency(name: string): string | undefined {
-    try {
-      return readFileSync(name, 'utf8');
-    } catch {
-      return undefined;
-    }
+    return readSourceFile(name);
   }
 }

@@ -1,7 +1,7 @@
 // @bcc/pug against plain Pug: the engine conformance suite, files with include/extends, and
 // dependency tracking (an edited include recompiles every template that inlines it).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspectFrame, MemoryBytecodeCache } from '@bcc/core';
@@ -9,7 +9,7 @@ import { FileSystemBytecodeCache } from '@bcc/fs';
 import { AsyncOnlyMemoryCache, runEngineSuite } from '@bcc/testkit';
 import pug from 'pug';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPugRenderer, useBytecodeCache } from '../src/index.js';
+import { createPugRenderer, PugTemplateEnvironment, useBytecodeCache } from '../src/index.js';
 
 const data = { name: 'Ada <3', html: '<i>x</i>', items: ['a', '<b>'] };
 
@@ -144,6 +144,23 @@ describe('templates with include and extends', () => {
     const gone = renderThrough();
     expect(gone.out).toBe(plainRender(page));
     expect(gone.out).toMatch(/^error /);
+  });
+
+  it('an entry naming a FIFO as a dependency is a miss when loaded, not a hung process', async () => {
+    const dir = views();
+    const page = join(dir, 'page.pug');
+    const cache = new MemoryBytecodeCache();
+    const first = useBytecodeCache(pug, cache);
+    pug.renderFile(page, { ...data });
+    first.dispose();
+    // The footer replaced by a FIFO: reading it to check the entry would block without a writer.
+    rmSync(join(dir, 'footer.pug'));
+    spawnSync('mkfifo', [join(dir, 'footer.pug')]);
+    const compiler = { load: () => ({ pug, compile: pug.compile }), globalFilters: () => pug.filters };
+    const environment = new PugTemplateEnvironment(compiler, { filename: page }, cache);
+    const bucket = await cache.getBucket(environment, page, page, readFileSync(page, 'utf8'));
+    expect(bucket.code).toBeNull();
+    expect(cache.stats.rejected.dependency).toBe(1);
   });
 
   it('an asynchronous store: preload gives hits; a dependency edited after the preload is not served stale', async () => {

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { BytecodeCache } from '@bcc/core';
+import { type BytecodeCache, readSourceFile } from '@bcc/core';
 import { assertListable, classify, type ReadEntry, readEntries } from '../entries.js';
 import { EXIT } from '../errors.js';
 import type { OpenedCache } from '../open-cache.js';
@@ -23,13 +22,8 @@ const STATE_WHY: Record<string, string> = {
   'bad-signature': 'its signature does not verify under BCC_SECRET: someone without the secret wrote it',
 };
 
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+/** Files an entry names are read without blocking: an untrusted entry may name a FIFO. */
+const readText = readSourceFile;
 
 /**
  * The verdict of loading `entry` in this process: the frame's own checks, then, when the
