@@ -9,7 +9,7 @@ import { FileSystemBytecodeCache } from '@bcc/fs';
 import { AsyncOnlyMemoryCache, runEngineSuite } from '@bcc/testkit';
 import pug from 'pug';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPugRenderer, PugTemplateEnvironment, useBytecodeCache } from '../src/index.js';
+import { createPugRenderer, type PugModule, PugTemplateEnvironment, useBytecodeCache } from '../src/index.js';
 
 const data = { name: 'Ada <3', html: '<i>x</i>', items: ['a', '<b>'] };
 
@@ -156,7 +156,11 @@ describe('templates with include and extends', () => {
     // The footer replaced by a FIFO: reading it to check the entry would block without a writer.
     rmSync(join(dir, 'footer.pug'));
     spawnSync('mkfifo', [join(dir, 'footer.pug')]);
-    const compiler = { load: () => ({ pug, compile: pug.compile }), globalFilters: () => pug.filters };
+    const module = pug as unknown as PugModule;
+    const compiler = {
+      load: () => ({ pug: module, compile: module.compile }),
+      globalFilters: () => module.filters,
+    };
     const environment = new PugTemplateEnvironment(compiler, { filename: page }, cache);
     const bucket = await cache.getBucket(environment, page, page, readFileSync(page, 'utf8'));
     expect(bucket.code).toBeNull();
