@@ -424,7 +424,7 @@ const chart = renderChart(measured, LABELS);
 const markdown = `# Performance
 
 Measured by \`pnpm bench\` (\`bench/run.mjs\`), ${new Date().toISOString().slice(0, 10)}, on ${cpu}
-(${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Nunjucks 3.2.4, Node ${measured.map((m) => m.version).join(', ')}
+(${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Nunjucks 3.2.4, Handlebars 4.7.10, Pug 3.0.4, Eta 4.6.0, Node ${measured.map((m) => m.version).join(', ')}
 (binaries from the npm registry). Load average ${loadBefore.toFixed(2)} before the runs and ${loadAfter.toFixed(2)} after.
 
 Each run is a **fresh Node process** (\`bench/children/\`) that imports Nunjucks (and bcc where used),

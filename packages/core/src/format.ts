@@ -28,9 +28,10 @@
  * them, and the entry is valid only while each still has its checksum.
  * See docs/format.md for the rules each field is checked by.
  */
-import { cachedDataVersionTag } from 'node:v8';
 import { crc32, cryptoModule } from './digest.js';
 import { BccConfigError } from './errors.js';
+
+const { cachedDataVersionTag } = process.getBuiltinModule('node:v8');
 
 /** The first three bytes of every entry: ASCII `bcc`. */
 export const MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x62, 0x63, 0x63);

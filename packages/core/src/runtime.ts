@@ -1,5 +1,7 @@
-import { Script } from 'node:vm';
+import type { Script as VmScript } from 'node:vm';
 import type { BucketCode } from './bucket.js';
+
+const { Script } = process.getBuiltinModule('node:vm');
 
 /** What V8 did with the code cache offered to it. */
 export type CodeCacheState = 'accepted' | 'rejected' | 'absent';
@@ -9,7 +11,7 @@ export interface Instantiated<T> {
   /** The completion value of the script: what the cached JavaScript evaluates to. */
   readonly value: T;
   /** The compiled script, kept so a code cache can be taken after the first use. */
-  readonly script: Script;
+  readonly script: VmScript;
   /** `'accepted'`: V8 used the cached data; `'rejected'`: V8 refused it; `'absent'`: none was given. */
   readonly codeCache: CodeCacheState;
   /**

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { closeSync, constants, fstatSync, openSync, readFileSync } = process.getBuiltinModule('node:fs');
 
 /** O_NONBLOCK: a FIFO at the path must not block the process (it is then refused as not a file). */
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);

@@ -1,6 +1,7 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import type { Bucket } from './bucket.js';
 import type { RejectReason } from './format.js';
+
+const { tracingChannel } = process.getBuiltinModule('node:diagnostics_channel');
 
 /**
  * bcc's `node:diagnostics_channel` tracing channels, for operators' spans and metrics. Each
@@ -9,8 +10,7 @@ import type { RejectReason } from './format.js';
  * skips them entirely (one `hasSubscribers` check per operation).
  *
  * ```js
- * import { tracingChannel } from 'node:diagnostics_channel';
- * tracingChannel('bcc:load').subscribe({
+ *  * tracingChannel('bcc:load').subscribe({
  *   start(ctx) { ctx.t0 = performance.now(); },
  *   end(ctx) { if (!ctx.async) console.log(ctx.name, ctx.outcome, performance.now() - ctx.t0); },
  *   asyncEnd(ctx) { console.log(ctx.name, ctx.outcome, performance.now() - ctx.t0); },

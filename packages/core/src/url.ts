@@ -6,14 +6,15 @@
  * that package on demand and calls its `createFromUrl(url, context)` export, so an app pays
  * only for the adapters its configuration names, and a missing one is a clear error.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type BytecodeCache, type BytecodeCacheOptions, isBytecodeCache } from './cache.js';
 import { DisabledBytecodeCache, isOffSpec } from './disabled.js';
 import { BccAdapterNotInstalledError, BccConfigError, isBccError } from './errors.js';
 import { MemoryBytecodeCache } from './memory.js';
 import { TieredBytecodeCache } from './tiered.js';
+
+const { createRequire } = process.getBuiltinModule('node:module');
+const { join } = process.getBuiltinModule('node:path');
+const { pathToFileURL } = process.getBuiltinModule('node:url');
 
 /** A cache configuration: one URL, a list of URLs (tiers, fastest first), or a comma-separated string of them. */
 export type CacheSpec = string | URL | readonly (string | URL)[];

@@ -1,5 +1,7 @@
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { closeSync, openSync, renameSync, unlinkSync, writeSync } = process.getBuiltinModule('node:fs');
 
 /** `node:fs/promises`, loaded on the first asynchronous write (not at import: see fs-cache.ts). */
 const fsPromises = () => process.getBuiltinModule('node:fs/promises') as typeof import('node:fs/promises');

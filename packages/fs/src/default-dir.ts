@@ -1,8 +1,11 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
-import { tmpdir as osTmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BccConfigError } from '@bcc/core';
 import { checkDirectory, isPosix, refuse } from './trust.js';
+
+const { tmpdir: osTmpdir } = process.getBuiltinModule('node:os');
+const { join } = process.getBuiltinModule('node:path');
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { chmodSync, mkdirSync, statSync } = process.getBuiltinModule('node:fs');
 
 /** Where the default directory is derived from; both are injectable for tests. */
 export interface DefaultDirOptions {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   BccConfigError,
   type Bucket,
@@ -15,6 +14,8 @@ import { defaultCacheDir, ensureGivenDir, ensurePrivateDir, trustUid } from './d
 import { EntryPattern } from './pattern.js';
 import { readEntrySync } from './read-entry.js';
 import { checkDirectory, type TrustRule } from './trust.js';
+
+const { join } = process.getBuiltinModule('node:path');
 
 /** Options of {@link FileSystemBytecodeCache}. */
 export interface FileSystemBytecodeCacheOptions extends BytecodeCacheOptions {

@@ -1,6 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { BccInsecureDirectoryError } from '@bcc/core';
 import { type TrustRule, untrustedFile } from './trust.js';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { closeSync, constants, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /**
  * O_NONBLOCK: a FIFO planted at an entry's path must not hang the process (it is then refused

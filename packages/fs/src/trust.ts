@@ -1,5 +1,8 @@
-import { lstatSync, type Stats, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { BccInsecureDirectoryError } from '@bcc/core';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { lstatSync, statSync } = process.getBuiltinModule('node:fs');
 
 /**
  * Who may have written what the cache reads. Checked when the cache is made and again on

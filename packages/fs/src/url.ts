@@ -1,6 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { BccConfigError, type BytecodeCacheOptions } from '@bcc/core';
 import { FileSystemBytecodeCache } from './fs-cache.js';
+
+const { fileURLToPath } = process.getBuiltinModule('node:url');
 
 /**
  * The part of core's `CacheUrlContext` this adapter reads (declared here by shape, so this

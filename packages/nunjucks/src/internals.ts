@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+const { createRequire } = process.getBuiltinModule('node:module');
 
 /**
  * The parts of Nunjucks 3 that bcc touches and `@types/nunjucks` leaves out. Nunjucks has no

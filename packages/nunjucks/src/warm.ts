@@ -1,10 +1,12 @@
-import { readdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import type { Bucket, BytecodeCache } from '@bcc/core';
 import { NunjucksTemplateEnvironment } from './environment.js';
 import type { LoaderSourceInfo, NunjucksEnvironment, NunjucksLoader } from './internals.js';
 import { nunjucksModule } from './internals.js';
 import { originalGetSource } from './originals.js';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { readdirSync } = process.getBuiltinModule('node:fs');
+const { join, relative, sep } = process.getBuiltinModule('node:path');
 
 /** Options of {@link warmBytecodeCache}. */
 export interface WarmOptions {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
   BccConfigError,
@@ -11,6 +10,9 @@ import {
   type TemplateEnvironment,
 } from '@bcc/core';
 import type { PugCompileOptions, PugModule, PugPlugin } from './pug.js';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /**
  * Where an environment gets Pug from: the module the app imported (`useBytecodeCache`), or a

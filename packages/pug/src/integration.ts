@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   assertInstallable,
   BccConfigError,
@@ -11,6 +10,9 @@ import {
 } from '@bcc/core';
 import { hasReplacingPlugin, PugTemplateEnvironment } from './environment.js';
 import { isPug, type PugCompileOptions, type PugTemplate } from './pug.js';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Options of {@link useBytecodeCache}. */
 export interface UseBytecodeCacheOptions {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
@@ -13,6 +12,9 @@ import {
 } from '@bcc/core';
 import { type PugCompiler, PugTemplateEnvironment, pugRuntime } from './environment.js';
 import type { PugCompileOptions, PugModule, PugTemplate } from './pug.js';
+
+// Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Options of {@link createPugRenderer}. */
 export interface PugRendererOptions {
