@@ -473,7 +473,10 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   50-template targets; it touches the format's checks and is not started. bcc already loads both
   on first use, not at import. SHA-256 in JavaScript, to skip the import, was measured and
   rejected: cold JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms
-  (\`packages/core/src/digest.ts\`).
+  (\`packages/core/src/digest.ts\`); a 128-bit non-cryptographic hash in JavaScript over 50
+  template sources (~120 KB) took 3.4–5.8 ms cold on Node 24, no better than importing
+  \`node:crypto\` and hashing with it (5.6 ms), so a crypto-free warm path would have to compare
+  sources rather than hash them.
 - Pug: \`createPugRenderer\` serves compiled templates without importing Pug's compiler at all,
   which took bcc from about 2.3× Pug's precompiled functions (the compiler imported only to hook
   it) to level with them. The same idea for Nunjucks (a loader that imports Nunjucks' compiler only
