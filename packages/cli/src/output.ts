@@ -31,12 +31,24 @@ export function makeOutput(
   };
 }
 
+/**
+ * Text from an entry's header made safe for a terminal: control characters (an escape sequence
+ * in a planted entry's template name could rewrite the screen) become `?`. JSON output escapes
+ * them by itself.
+ */
+export function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, '?');
+}
+
 /** Rows as aligned columns; `right` names the columns aligned to the right (numbers). */
 export function table(
-  rows: readonly Record<string, string>[],
+  given: readonly Record<string, string>[],
   columns: readonly string[],
   right: readonly string[] = [],
 ): string[] {
+  const rows = given.map((row) =>
+    Object.fromEntries(columns.map((column) => [column, printable(row[column] ?? '')])),
+  );
   const widths = columns.map((column) =>
     Math.max(column.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

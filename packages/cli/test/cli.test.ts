@@ -336,3 +336,36 @@ describe('bcc with Redis and memcached', () => {
     expect(statsMc.stores[0]!.entries).toBeNull();
   });
 });
+
+describe('bcc and hostile entries', () => {
+  it('a planted entry with escape sequences in its name and an impossible date is printed safely', async () => {
+    const dir = scratch('bcc-cli-hostile-');
+    const { FileSystemBytecodeCache } = await import('@bcc/fs');
+    const { encodeFrame, runtimeTag } = await import('@bcc/core');
+    const cache = new FileSystemBytecodeCache({ directory: dir });
+    const key = cache.getCacheKey('evil', null, 'f');
+    const frame = encodeFrame(
+      {
+        checksum: 'c',
+        runtime: runtimeTag(),
+        js: '1',
+        name: 'evil\u001b[2J\u001b]0;owned\u0007.html',
+        created: Number.NaN,
+      },
+      { key },
+    );
+    writeFileSync(cache.pathOf(key), frame);
+    const text = await bcc(['--cache', `file://${dir}`, 'ls']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).not.toContain('\u001b');
+    expect(text.stdout).toContain('evil?[2J?]0;owned?.html');
+    const inspected = await bcc(['--cache', `file://${dir}`, 'inspect', key]);
+    expect(inspected.stdout).not.toContain('\u001b');
+    expect(inspected.stdout).toContain('1970-01-01T00:00:00.000Z');
+    const rows = json<{ name: string; created: string }[]>(
+      await bcc(['--cache', `file://${dir}`, '--json', 'ls']),
+    );
+    expect(rows[0]!.name).toBe('evil\u001b[2J\u001b]0;owned\u0007.html');
+    expect(rows[0]!.created).toBe('1970-01-01T00:00:00.000Z');
+  });
+});

@@ -53,6 +53,8 @@ const CRC_LENGTH = 4;
 const MAX_SHORT_STRING = 255;
 const MAX_NAME_BYTES = 0xffff;
 const MAX_DEPENDENCIES = 0xffff;
+/** The largest time a `Date` holds (ECMAScript: ±8.64e15 ms); NaN fails the comparison too. */
+const MAX_DATE_MS = 8.64e15;
 /** magic, version, flags, key CRC, C, R, created, E, N, D, text, J, V. */
 const FIXED_BYTES = 3 + 1 + 1 + 4 + 1 + 1 + 8 + 1 + 2 + 2 + 1 + 4 + 4;
 
@@ -432,7 +434,8 @@ export function inspectFrame(
     checksum: latin1(frame, frame.checksum),
     runtime,
     sameRuntime: runtime === runtimeTag(),
-    created: new Date(frame.created),
+    // A hostile frame may hold any float here; a Date out of range would throw when printed.
+    created: new Date(Math.abs(frame.created) <= MAX_DATE_MS ? frame.created : 0),
     engine: latin1(frame, frame.engine),
     name: utf8(frame, frame.name),
     dependencies: dependenciesOf(frame),

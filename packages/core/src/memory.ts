@@ -100,8 +100,10 @@ export class MemoryBytecodeCache extends BytecodeCache {
     for (const [key, bytes] of [...this.#entries]) yield { key, size: bytes.length };
   }
 
+  /** A copy of the entry: the held bytes must not change under the cache. */
   override async readEntry(key: string): Promise<Uint8Array | undefined> {
-    return this.#entries.get(key);
+    const bytes = this.#entries.get(key);
+    return bytes && Uint8Array.from(bytes);
   }
 
   override async deleteEntry(key: string): Promise<boolean> {

@@ -147,3 +147,22 @@ describe('format version 2', () => {
     expect(plain.code?.js).toBe('1');
   });
 });
+
+describe('operators reading entries', () => {
+  it('MemoryBytecodeCache.readEntry hands out a copy: changing it never changes the cache', async () => {
+    const cache = new MemoryBytecodeCache();
+    const bucket = cache.createBucket({ fingerprint: 'f' }, 'a', null, 'src');
+    bucket.code = { js: '(1)' };
+    await cache.setBucket(bucket);
+    const bytes = (await cache.readEntry(bucket.key))!;
+    bytes.fill(0);
+    expect((await cache.getBucket({ fingerprint: 'f' }, 'a', null, 'src')).code?.js).toBe('(1)');
+  });
+
+  it('inspectFrame reads an impossible creation time as 1970, never an invalid Date', () => {
+    for (const created of [Number.NaN, Number.POSITIVE_INFINITY, -1e300, 1e300]) {
+      const result = inspectFrame(encodeFrame({ ...contents, created }, { key: 'k' }));
+      expect(result.ok && result.info.created.toISOString()).toBe('1970-01-01T00:00:00.000Z');
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { type BytecodeCache, readSourceFile } from '@bcc/core';
 import { assertListable, classify, type ReadEntry, readEntries } from '../entries.js';
 import { EXIT } from '../errors.js';
 import type { OpenedCache } from '../open-cache.js';
-import type { Output } from '../output.js';
+import { type Output, printable } from '../output.js';
 import { formatAge, formatBytes } from '../units.js';
 
 /** What loading the entry here would do, and why. */
@@ -143,11 +143,11 @@ export async function inspect(opened: OpenedCache, target: string, out: Output):
         );
         for (const dependency of info.dependencies) rows.push(['inlines', dependency.name]);
       } else if (entry.version !== undefined) rows.push(['format', `version ${entry.version}`]);
-      for (const [label, value] of rows) out.line(`${label.padEnd(11)} ${value}`);
+      for (const [label, value] of rows) out.line(`${label.padEnd(11)} ${printable(value)}`);
       const head = verdict.hit
         ? out.style('green', verdict.outcome)
         : out.style('red', `miss (${verdict.outcome})`);
-      out.line(`${'verdict'.padEnd(11)} ${head}: ${verdict.why}`);
+      out.line(`${'verdict'.padEnd(11)} ${head}: ${printable(verdict.why)}`);
       out.line();
     }
   }

@@ -1,7 +1,7 @@
 import { BAD_STATES, type EntryState, readEntries } from '../entries.js';
 import { EXIT } from '../errors.js';
 import type { OpenedCache } from '../open-cache.js';
-import type { Output } from '../output.js';
+import { type Output, printable } from '../output.js';
 
 /**
  * `bcc verify`: decodes every entry and counts them by state; `--delete` removes the ones a
@@ -42,7 +42,7 @@ export async function verify(
   else {
     for (const entry of bad) {
       out.line(
-        `${out.style('red', entry.state.padEnd(13))} ${entry.key}  ${entry.name ?? ''}${entry.reason ? `  (${entry.reason})` : ''}`,
+        `${out.style('red', entry.state.padEnd(13))} ${entry.key}  ${printable(entry.name ?? '')}${entry.reason ? `  (${entry.reason})` : ''}`,
       );
     }
     const parts = Object.entries(counts)
