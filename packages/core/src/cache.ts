@@ -207,9 +207,12 @@ export abstract class BytecodeCache {
     return new Bucket(environment, key, this.getSourceChecksum(source), {
       secrets: this.secrets,
       name,
-      checksumOf: (text) => this.getSourceChecksum(text),
+      checksumOf: this.#checksumOf,
     });
   }
+
+  /** The source checksum as a function, made once: every bucket checks its dependencies with it. */
+  readonly #checksumOf = (text: string): string => this.getSourceChecksum(text);
 
   /** Returns the template's bucket, filled from the store on a hit. */
   getBucket(
@@ -218,11 +221,10 @@ export abstract class BytecodeCache {
     filename: string | null | undefined,
     source: string,
   ): Promise<Bucket> {
-    const load = () => this.#getBucket(environment, name, filename, source);
-    if (!traceChannels.load.hasSubscribers) return load();
+    if (!traceChannels.load.hasSubscribers) return this.#getBucket(environment, name, filename, source);
     const context: LoadTraceContext = { name, store: this.storeName, async: true };
     return traceChannels.load.tracePromise(async () => {
-      const bucket = await load();
+      const bucket = await this.#getBucket(environment, name, filename, source);
       describeLoad(context, bucket);
       return bucket;
     }, context);
@@ -235,16 +237,13 @@ export abstract class BytecodeCache {
     source: string,
   ): Promise<Bucket> {
     const bucket = this.createBucket(environment, name, filename, source);
-    if (!this.#mayCall('load')) {
-      this.recordLoad(bucket);
-      return bucket;
-    }
-    try {
-      await this.loadBytecode(bucket);
-      this.breaker?.success();
-    } catch (error) {
-      bucket.reset();
-      this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
+    if (this.#mayCall('load')) {
+      try {
+        await this.loadBytecode(bucket);
+        this.breaker?.success();
+      } catch (error) {
+        this.#loadFailed(bucket, error);
+      }
     }
     this.recordLoad(bucket);
     return bucket;
@@ -262,30 +261,38 @@ export abstract class BytecodeCache {
         `${this.backendName} has no synchronous load; use getBucket(), or a memory or filesystem cache for synchronous engines`,
       );
     }
-    const loadBytecodeSync = this.loadBytecodeSync;
-    const load = () => {
-      const bucket = this.createBucket(environment, name, filename, source);
-      if (!this.#mayCall('load')) {
-        this.recordLoad(bucket);
-        return bucket;
-      }
-      try {
-        loadBytecodeSync.call(this, bucket);
-        this.breaker?.success();
-      } catch (error) {
-        bucket.reset();
-        this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
-      }
-      this.recordLoad(bucket);
-      return bucket;
-    };
-    if (!traceChannels.load.hasSubscribers) return load();
+    if (!traceChannels.load.hasSubscribers) return this.#getBucketSync(environment, name, filename, source);
     const context: LoadTraceContext = { name, store: this.storeName, async: false };
     return traceChannels.load.traceSync(() => {
-      const bucket = load();
+      const bucket = this.#getBucketSync(environment, name, filename, source);
       describeLoad(context, bucket);
       return bucket;
     }, context);
+  }
+
+  #getBucketSync(
+    environment: BucketEnvironment,
+    name: string,
+    filename: string | null | undefined,
+    source: string,
+  ): Bucket {
+    const bucket = this.createBucket(environment, name, filename, source);
+    if (this.#mayCall('load')) {
+      try {
+        this.loadBytecodeSync!(bucket);
+        this.breaker?.success();
+      } catch (error) {
+        this.#loadFailed(bucket, error);
+      }
+    }
+    this.recordLoad(bucket);
+    return bucket;
+  }
+
+  /** A load the store failed: a miss, reported (and the breaker told). */
+  #loadFailed(bucket: Bucket, error: unknown): void {
+    bucket.reset();
+    this.#failed(error, { operation: 'load', ...bucketContext(bucket) });
   }
 
   /**
