@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BytecodeCache } from '@bcc/core';
+import { type BytecodeCache, resolveImport } from '@bcc/core';
 import { UsageError } from './errors.js';
 
 /** One template's result in a warm-up. */
@@ -226,15 +224,8 @@ export function warmerFor(environment: unknown): Warmer {
  * it drives the app's own copy of the engine), else as this command sees it.
  */
 export async function importIntegration(warmer: Warmer, appModule: string): Promise<Record<string, unknown>> {
-  for (const from of [appModule, import.meta.url]) {
-    let resolved: string;
-    try {
-      resolved = createRequire(from).resolve(warmer.integration);
-    } catch {
-      continue;
-    }
-    return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
-  }
+  const url = resolveImport(warmer.integration, [appModule, import.meta.url]);
+  if (url) return (await import(url)) as Record<string, unknown>;
   throw new UsageError(
     `warming a ${warmer.engine} app needs ${warmer.integration}: npm install ${warmer.integration}`,
   );

@@ -1,12 +1,11 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   type BytecodeCache,
   createBytecodeCache,
+  cwdBase,
   isDisabledCache,
   normalizeSecrets,
   redactCacheUrl,
+  resolveImport,
   secretFromEnv,
   type TieredBytecodeCache,
 } from '@bcc/core';
@@ -17,17 +16,8 @@ import { UsageError } from './errors.js';
  * installed next to this command (a global install).
  */
 async function importAdapter(name: string): Promise<unknown> {
-  for (const from of [join(process.cwd(), 'package.json'), import.meta.url]) {
-    let resolved: string;
-    try {
-      resolved = createRequire(from).resolve(name);
-    } catch {
-      continue;
-    }
-    return import(pathToFileURL(resolved).href);
-  }
-  // Not found either way: core turns this into "install <name>".
-  return import(name);
+  // Not found either way: core turns the failed import into "install <name>".
+  return import(resolveImport(name, [cwdBase(), import.meta.url]) ?? name);
 }
 
 /** A cache the command works on, with the stores behind it (the tiers of a tiered cache). */

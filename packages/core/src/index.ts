@@ -89,6 +89,8 @@ export {
   createBytecodeCache,
   createBytecodeCacheFromEnv,
   createMemoryFromUrl,
+  cwdBase,
   redactCacheUrl,
+  resolveImport,
   secretFromEnv,
 } from './url.js';

@@ -541,32 +541,41 @@ async function defaultImporter(packageName: string): Promise<unknown> {
     return await import(packageName);
   } catch (error) {
     if (!isModuleNotFound(error, packageName)) throw error;
-    const entry = resolveFromCwd(packageName);
+    const entry = resolveImport(packageName, [cwdBase()]);
     if (entry === undefined) throw error;
     return import(entry);
   }
 }
 
-function resolveFromCwd(packageName: string): string | undefined {
-  try {
-    const require = createRequire(join(process.cwd(), 'bcc-resolve.js'));
-    const manifestPath = require.resolve(`${packageName}/package.json`);
-    const manifest = require(manifestPath) as {
-      exports?: unknown;
-      main?: string;
-    };
-    const root = (manifest.exports as Record<string, unknown> | undefined)?.['.'] ?? manifest.exports;
-    const target =
-      typeof root === 'string'
-        ? root
-        : ((root as Record<string, unknown> | undefined)?.import ??
-          (root as Record<string, unknown> | undefined)?.default);
-    const relative = typeof target === 'string' ? target : (manifest.main ?? 'index.js');
-    return pathToFileURL(join(manifestPath, '..', relative)).href;
-  } catch {
-    return undefined;
+/**
+ * The file URL that `import(packageName)` would load for code at one of `bases` (file paths or
+ * `file:` URLs), tried in order, or `undefined` when none has it. For packages the app installed
+ * next to itself rather than next to bcc: adapters, engine integrations, engines.
+ */
+export function resolveImport(packageName: string, bases: readonly string[]): string | undefined {
+  for (const base of bases) {
+    try {
+      const require = createRequire(base);
+      const manifestPath = require.resolve(`${packageName}/package.json`);
+      const manifest = require(manifestPath) as {
+        exports?: unknown;
+        main?: string;
+      };
+      const root = (manifest.exports as Record<string, unknown> | undefined)?.['.'] ?? manifest.exports;
+      const target =
+        typeof root === 'string'
+          ? root
+          : ((root as Record<string, unknown> | undefined)?.import ??
+            (root as Record<string, unknown> | undefined)?.default);
+      const relative = typeof target === 'string' ? target : (manifest.main ?? 'index.js');
+      return pathToFileURL(join(manifestPath, '..', relative)).href;
+    } catch {}
   }
+  return undefined;
 }
+
+/** Where the current directory's packages resolve from (an app run from its root). */
+export const cwdBase = (): string => join(process.cwd(), 'bcc-resolve.js');
 
 /**
  * Refuses control characters (a NUL, a newline) in the decoded parts of a URL: Node, the

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   BccConfigError,
   type BytecodeCache,
   createBytecodeCacheFromEnv,
+  cwdBase,
   type EngineStats,
   isBytecodeCache,
   isDisabledCache,
+  resolveImport,
 } from '@bcc/core';
 import fastifyView, { type FastifyViewOptions } from '@fastify/view';
 import type { FastifyInstance } from 'fastify';
@@ -87,17 +87,10 @@ type UseBytecodeCache = (engine: unknown, cache: BytecodeCache, options?: object
  */
 async function integration(engine: EngineKey): Promise<UseBytecodeCache> {
   const name = INTEGRATIONS[engine];
-  for (const from of [join(process.cwd(), 'package.json'), import.meta.url]) {
-    let path: string;
-    try {
-      path = createRequire(from).resolve(name);
-    } catch {
-      continue;
-    }
-    const module = (await import(pathToFileURL(path).href)) as { useBytecodeCache: UseBytecodeCache };
-    return module.useBytecodeCache;
-  }
-  throw new BccConfigError(`@bcc/fastify serves ${engine} templates through ${name}: npm install ${name}`);
+  const url = resolveImport(name, [cwdBase(), import.meta.url]);
+  if (!url)
+    throw new BccConfigError(`@bcc/fastify serves ${engine} templates through ${name}: npm install ${name}`);
+  return ((await import(url)) as { useBytecodeCache: UseBytecodeCache }).useBytecodeCache;
 }
 
 /** Template files under the view directories, relative to their directory (as routes name them). */

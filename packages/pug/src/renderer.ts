@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   BccConfigError,
   type BytecodeCache,
+  cwdBase,
   EngineSession,
   type EngineStats,
   engineTemplate,
   isBytecodeCache,
   isDisabledCache,
+  resolveImport,
   SyncEngineLoader,
 } from '@bcc/core';
 import { type PugCompiler, PugTemplateEnvironment, pugRuntime } from './environment.js';
@@ -46,12 +48,9 @@ type TemplateFactory = (runtime?: unknown) => PugTemplate;
 
 /** Imports Pug's compiler: as the app resolves it, else as this package does. */
 function importPug(): PugModule {
-  for (const from of [join(process.cwd(), 'package.json'), import.meta.url]) {
-    try {
-      return createRequire(from)('pug') as PugModule;
-    } catch {}
-  }
-  return createRequire(import.meta.url)('pug') as PugModule;
+  const url = resolveImport('pug', [cwdBase(), import.meta.url]);
+  // Pug is CommonJS: require it from where it resolved (or, failing that, by name, which throws).
+  return createRequire(import.meta.url)(url ? fileURLToPath(url) : 'pug') as PugModule;
 }
 
 /**
