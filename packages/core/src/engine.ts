@@ -46,6 +46,22 @@ export function canRunSync(cache: BytecodeCache): boolean {
   return typeof cache.loadBytecodeSync === 'function' && typeof cache.dumpBytecodeSync === 'function';
 }
 
+/** Options every engine integration's `useBytecodeCache` takes. */
+export interface EngineIntegrationOptions {
+  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
+  codeCache?: boolean;
+  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
+  onError?: (error: Error) => void;
+}
+
+/** What a preload or warm-up did; `Failure` says which template failed (its source, its file). */
+export interface PreloadReport<Failure extends { error: Error }> {
+  total: number;
+  hits: number;
+  compiled: number;
+  failed: Failure[];
+}
+
 /** Counters of one engine integration's installation. */
 export interface EngineStats {
   /** Templates compiled by the engine's compiler and stored. */
@@ -244,6 +260,29 @@ export class SyncEngineLoader<T> {
       const source = environment.readDependency?.(name);
       return source !== undefined && this.#cache.getSourceChecksum(source) === checksum;
     });
+  }
+
+  /**
+   * {@link prepare}s each item in turn (`prepareOne` says how), counting hits and compiles; a
+   * template that fails is recorded with `failure(item, error)`, not thrown. Resolves once the
+   * writes it started are done: an integration's `preload()`.
+   */
+  async prepareAll<Item, Failure extends { error: Error }>(
+    items: readonly Item[],
+    prepareOne: (item: Item) => Promise<LoadedTemplate<T>>,
+    failure: (item: Item, error: Error) => Failure,
+  ): Promise<PreloadReport<Failure>> {
+    const report: PreloadReport<Failure> = { total: items.length, hits: 0, compiled: 0, failed: [] };
+    for (const item of items) {
+      try {
+        if ((await prepareOne(item)).from === 'compiled') report.compiled++;
+        else report.hits++;
+      } catch (error) {
+        report.failed.push(failure(item, error as Error));
+      }
+    }
+    await this.#session.flush();
+    return report;
   }
 
   /** Forgets what `prepare` kept. */

@@ -28,11 +28,13 @@ export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
 export {
   assertInstallable,
   canRunSync,
+  type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,
   type EngineTemplate,
   engineTemplate,
   fingerprintText,
+  type PreloadReport,
   SyncEngineLoader,
 } from './engine.js';
 export {

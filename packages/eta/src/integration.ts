@@ -2,11 +2,13 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,
   engineTemplate,
   fingerprintText,
   isDisabledCache,
+  type PreloadReport,
   SyncEngineLoader,
   sha256Hex,
   type TemplateEnvironment,
@@ -29,21 +31,11 @@ export interface EtaCompileOptions {
 /** A compiled Eta template: called with `this` the Eta instance, `(data, options)`. */
 export type EtaTemplateFunction = (this: unknown, data: unknown, options?: unknown) => unknown;
 
-/** Options of {@link useBytecodeCache}. */
-export interface UseBytecodeCacheOptions {
-  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
-  codeCache?: boolean;
-  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
-  onError?: (error: Error) => void;
-}
+/** Options of {@link useBytecodeCache}: `codeCache` and `onError`, as every engine integration takes. */
+export type UseBytecodeCacheOptions = EngineIntegrationOptions;
 
 /** What {@link EtaBytecodeCache.preload} did. */
-export interface EtaPreloadReport {
-  total: number;
-  hits: number;
-  compiled: number;
-  failed: { source: string; error: Error }[];
-}
+export type EtaPreloadReport = PreloadReport<{ source: string; error: Error }>;
 
 /** What {@link useBytecodeCache} returns. */
 export interface EtaBytecodeCache {
@@ -200,23 +192,13 @@ export function useBytecodeCache(
     mode: loader.mode,
     stats: session.stats,
     flush: () => session.flush(),
-    async preload(sources, preloadOptions) {
-      const report: EtaPreloadReport = { total: sources.length, hits: 0, compiled: 0, failed: [] };
-      for (const source of sources) {
-        try {
-          const loaded = await loader.prepare(
-            environmentFor(!!preloadOptions?.async),
-            templateOf(source, preloadOptions),
-          );
-          if (loaded.from === 'compiled') report.compiled++;
-          else report.hits++;
-        } catch (error) {
-          report.failed.push({ source, error: error as Error });
-        }
-      }
-      await session.flush();
-      return report;
-    },
+    preload: (sources, preloadOptions) =>
+      loader.prepareAll(
+        sources,
+        (source) =>
+          loader.prepare(environmentFor(!!preloadOptions?.async), templateOf(source, preloadOptions)),
+        (source, error) => ({ source, error }),
+      ),
     dispose() {
       if (eta.compile === compileThroughBcc) {
         // The instance had no own `compile` before: remove ours, the prototype's shows through.

@@ -2,12 +2,14 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,
   type EngineTemplate,
   engineTemplate,
   isDisabledCache,
   type LoadedTemplate,
+  type PreloadReport,
   SyncEngineLoader,
 } from '@bcc/core';
 import { effectiveOptions, HandlebarsTemplateEnvironment } from './environment.js';
@@ -18,21 +20,11 @@ import {
   type TemplateDelegate,
 } from './handlebars.js';
 
-/** Options of {@link useBytecodeCache}. */
-export interface UseBytecodeCacheOptions {
-  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
-  codeCache?: boolean;
-  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
-  onError?: (error: Error) => void;
-}
+/** Options of {@link useBytecodeCache}: `codeCache` and `onError`, as every engine integration takes. */
+export type UseBytecodeCacheOptions = EngineIntegrationOptions;
 
 /** What a warm-up or preload did. */
-export interface HandlebarsWarmReport {
-  total: number;
-  hits: number;
-  compiled: number;
-  failed: { source: string; error: Error }[];
-}
+export type HandlebarsWarmReport = PreloadReport<{ source: string; error: Error }>;
 
 /** What {@link useBytecodeCache} returns. */
 export interface HandlebarsBytecodeCache {
@@ -179,20 +171,12 @@ export function useBytecodeCache(
   };
   hb.compile = compileThroughBcc as HandlebarsInstance['compile'];
 
-  const preload = async (sources: readonly string[], compileOptions?: CompileOptions) => {
-    const report: HandlebarsWarmReport = { total: sources.length, hits: 0, compiled: 0, failed: [] };
-    for (const source of sources) {
-      try {
-        const ready = await loader.prepare(environmentFor(compileOptions), templateOf(source));
-        if (ready.from === 'compiled') report.compiled++;
-        else report.hits++;
-      } catch (error) {
-        report.failed.push({ source, error: error as Error });
-      }
-    }
-    await session.flush();
-    return report;
-  };
+  const preload = (sources: readonly string[], compileOptions?: CompileOptions) =>
+    loader.prepareAll(
+      sources,
+      (source) => loader.prepare(environmentFor(compileOptions), templateOf(source)),
+      (source, error) => ({ source, error }),
+    );
 
   const handle: HandlebarsBytecodeCache = {
     cache,

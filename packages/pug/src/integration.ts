@@ -2,10 +2,12 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,
   engineTemplate,
   isDisabledCache,
+  type PreloadReport,
   SyncEngineLoader,
 } from '@bcc/core';
 import { hasReplacingPlugin, PugTemplateEnvironment } from './environment.js';
@@ -14,21 +16,11 @@ import { isPug, type PugCompileOptions, type PugTemplate } from './pug.js';
 // Not `import … from 'node:fs'`: its ES module facade costs ~2.7 ms of start-up on Node 24.
 const { readFileSync } = process.getBuiltinModule('node:fs');
 
-/** Options of {@link useBytecodeCache}. */
-export interface UseBytecodeCacheOptions {
-  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
-  codeCache?: boolean;
-  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
-  onError?: (error: Error) => void;
-}
+/** Options of {@link useBytecodeCache}: `codeCache` and `onError`, as every engine integration takes. */
+export type UseBytecodeCacheOptions = EngineIntegrationOptions;
 
-/** What {@link preload} reports. */
-export interface PugPreloadReport {
-  total: number;
-  hits: number;
-  compiled: number;
-  failed: { file: string; error: Error }[];
-}
+/** What {@link PugBytecodeCache.preload} reports. */
+export type PugPreloadReport = PreloadReport<{ file: string; error: Error }>;
 
 /** What {@link useBytecodeCache} returns. */
 export interface PugBytecodeCache {
@@ -146,35 +138,24 @@ export function useBytecodeCache(
   };
   pug.compile = compileThroughBcc;
 
-  const preload = async (
-    files: readonly string[],
-    given: PugCompileOptions = {},
-  ): Promise<PugPreloadReport> => {
-    const report: PugPreloadReport = { total: files.length, hits: 0, compiled: 0, failed: [] };
-    for (const file of files) {
-      const compileOptions = { ...given, filename: file };
-      try {
-        if (bypass(compileOptions))
-          throw new BccConfigError(
-            'bcc leaves this compile to Pug (debug, or a plugin that replaces read or generateCode)',
-          );
-        const source = readFileSync(file, 'utf8');
-        const ready = await loader.prepare(
-          environmentFor(compileOptions),
-          templateOf(source, compileOptions),
-          {
-            scriptFilename: file,
-          },
-        );
-        if (ready.from === 'compiled') report.compiled++;
-        else report.hits++;
-      } catch (error) {
-        report.failed.push({ file, error: error as Error });
-      }
+  const preloadOne = async (file: string, given: PugCompileOptions) => {
+    const compileOptions = { ...given, filename: file };
+    if (bypass(compileOptions)) {
+      throw new BccConfigError(
+        'bcc leaves this compile to Pug (debug, or a plugin that replaces read or generateCode)',
+      );
     }
-    await session.flush();
-    return report;
+    const source = readFileSync(file, 'utf8');
+    return loader.prepare(environmentFor(compileOptions), templateOf(source, compileOptions), {
+      scriptFilename: file,
+    });
   };
+  const preload = (files: readonly string[], given: PugCompileOptions = {}): Promise<PugPreloadReport> =>
+    loader.prepareAll(
+      files,
+      (file) => preloadOne(file, given),
+      (file, error) => ({ file, error }),
+    );
 
   const handle: PugBytecodeCache = {
     cache,

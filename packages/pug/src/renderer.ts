@@ -4,6 +4,7 @@ import {
   BccConfigError,
   type BytecodeCache,
   cwdBase,
+  type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,
   engineTemplate,
@@ -19,15 +20,11 @@ import type { PugCompileOptions, PugModule, PugTemplate } from './pug.js';
 const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Options of {@link createPugRenderer}. */
-export interface PugRendererOptions {
+export interface PugRendererOptions extends EngineIntegrationOptions {
   /** Compile options for every template (`doctype`, `pretty`, `basedir`, `filters`, …). */
   options?: PugCompileOptions;
   /** Keep each file's template in this process after its first use, as Pug's `cache: true` does (default `false`). */
   cache?: boolean;
-  /** Store the entry again with V8's code cache after a template's first render (default `true`). */
-  codeCache?: boolean;
-  /** Called when a background write fails and the cache was made with `ignoreErrors: false`. */
-  onError?: (error: Error) => void;
 }
 
 /** What {@link createPugRenderer} returns: Pug's file API, served from the cache. */
