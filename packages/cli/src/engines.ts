@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type BytecodeCache, resolveImport } from '@bcc/core';
+import { type BytecodeCache, type PreloadReport, resolveImport } from '@bcc/core';
 import { UsageError } from './errors.js';
 
 /** One template's result in a warm-up. */
@@ -66,20 +66,35 @@ function needViews(target: WarmTarget, engine: string): string[] {
   return target.views;
 }
 
-/** Runs `one` per template, turning its outcome into a step; a throw is a failed template. */
-async function eachTemplate(
-  templates: string[],
-  onStep: (step: WarmStep) => void,
-  one: (template: string) => Promise<'hit' | 'compiled'>,
-): Promise<void> {
-  for (const template of templates) {
+/**
+ * The warm-up of an engine whose integration preloads one template at a time (Handlebars, Pug,
+ * Eta): installed on the app's engine object, each file preloaded with what `args` gives for
+ * it, a failure a failed step, then the writes awaited and the engine restored.
+ */
+const warmByPreload =
+  (args: (file: string, target: WarmTarget) => [items: string[], options: unknown]): Warmer['warm'] =>
+  async (integration, target, cache, templates, onStep) => {
+    const use = integration.useBytecodeCache as (
+      engine: unknown,
+      cache: BytecodeCache,
+      o: object,
+    ) => HandleLike;
+    const handle = use(target.environment, cache, { onError: () => {} });
     try {
-      onStep({ name: template, status: await one(template) });
-    } catch (error) {
-      onStep({ name: template, status: 'failed', error: error as Error });
+      for (const file of templates) {
+        try {
+          const report = await handle.preload(...args(file, target));
+          if (report.failed[0]) throw report.failed[0].error;
+          onStep({ name: file, status: report.hits > 0 ? 'hit' : 'compiled' });
+        } catch (error) {
+          onStep({ name: file, status: 'failed', error: error as Error });
+        }
+      }
+      await handle.flush();
+    } finally {
+      handle.dispose();
     }
-  }
-}
+  };
 
 const WARMERS: readonly Warmer[] = [
   {
@@ -111,51 +126,14 @@ const WARMERS: readonly Warmer[] = [
     integration: '@bcc/handlebars',
     detect: (env) => has(env, 'precompile', 'template', 'compile'),
     templates: (target) => filesUnder(needViews(target, 'Handlebars'), ['.hbs', '.handlebars']),
-    async warm(integration, target, cache, templates, onStep) {
-      const use = integration.useBytecodeCache as (
-        hb: unknown,
-        cache: BytecodeCache,
-        o: object,
-      ) => HandleLike;
-      const handle = use(target.environment, cache, { onError: () => {} });
-      try {
-        await eachTemplate(templates, onStep, async (file) => {
-          const report = (await handle.preload(
-            [readFileSync(file, 'utf8')],
-            target.options,
-          )) as PreloadReport;
-          if (report.failed[0]) throw report.failed[0].error;
-          return report.hits > 0 ? 'hit' : 'compiled';
-        });
-        await handle.flush();
-      } finally {
-        handle.dispose();
-      }
-    },
+    warm: warmByPreload((file, target) => [[readFileSync(file, 'utf8')], target.options]),
   },
   {
     engine: 'Pug',
     integration: '@bcc/pug',
     detect: (env) => has(env, 'compile', 'compileFile', 'renderFile'),
     templates: (target) => filesUnder(needViews(target, 'Pug'), ['.pug']),
-    async warm(integration, target, cache, templates, onStep) {
-      const use = integration.useBytecodeCache as (
-        pug: unknown,
-        cache: BytecodeCache,
-        o: object,
-      ) => HandleLike;
-      const handle = use(target.environment, cache, { onError: () => {} });
-      try {
-        await eachTemplate(templates, onStep, async (file) => {
-          const report = (await handle.preload([file], target.options)) as PreloadReport;
-          if (report.failed[0]) throw report.failed[0].error;
-          return report.hits > 0 ? 'hit' : 'compiled';
-        });
-        await handle.flush();
-      } finally {
-        handle.dispose();
-      }
-    },
+    warm: warmByPreload((file, target) => [[file], target.options]),
   },
   {
     engine: 'Eta',
@@ -166,40 +144,15 @@ const WARMERS: readonly Warmer[] = [
       const dirs = target.views.length > 0 ? target.views : typeof views === 'string' ? [views] : [];
       return filesUnder(needViews({ ...target, views: dirs }, 'Eta'), ['.eta']);
     },
-    async warm(integration, target, cache, templates, onStep) {
-      const use = integration.useBytecodeCache as (
-        eta: unknown,
-        cache: BytecodeCache,
-        o: object,
-      ) => HandleLike;
-      const handle = use(target.environment, cache, { onError: () => {} });
-      try {
-        await eachTemplate(templates, onStep, async (file) => {
-          // Eta keys a file's template by the absolute path it resolves; async templates are not warmed.
-          const report = (await handle.preload([readFileSync(file, 'utf8')], {
-            filepath: file,
-          })) as PreloadReport;
-          if (report.failed[0]) throw report.failed[0].error;
-          return report.hits > 0 ? 'hit' : 'compiled';
-        });
-        await handle.flush();
-      } finally {
-        handle.dispose();
-      }
-    },
+    // Eta keys a file's template by the absolute path it resolves; async templates are not warmed.
+    warm: warmByPreload((file) => [[readFileSync(file, 'utf8')], { filepath: file }]),
   },
 ];
 
 interface HandleLike {
-  preload(items: readonly string[], options?: unknown): Promise<unknown>;
+  preload(items: readonly string[], options?: unknown): Promise<PreloadReport<{ error: Error }>>;
   flush(): Promise<void>;
   dispose(): void;
-}
-
-interface PreloadReport {
-  hits: number;
-  compiled: number;
-  failed: { error: Error }[];
 }
 
 /** The warmer for the module's engine object; a usage error naming what was found otherwise. */
