@@ -25,6 +25,21 @@ export function readTemplates(dir) {
   return out;
 }
 
+/**
+ * Compiles the site from source with `hb.compile` (as express-handlebars does), partials
+ * registered by name: what the no-cache and bcc modes share. Returns the layout and the pages.
+ */
+export function compileSite(hb) {
+  registerHelpers(hb);
+  const sources = readTemplates(config.templates);
+  for (const [name, source] of Object.entries(sources))
+    if (name.startsWith('partials/')) hb.registerPartial(name.slice(9), source);
+  const pages = Object.entries(sources)
+    .filter(([name]) => name.startsWith('pages/'))
+    .map(([name, source]) => [name, hb.compile(source)]);
+  return { layout: hb.compile(sources['layouts/main']), pages };
+}
+
 const hbsContext = {
   ...context,
   category0: 'garden',
