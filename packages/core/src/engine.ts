@@ -54,6 +54,18 @@ export interface EngineIntegrationOptions {
   onError?: (error: Error) => void;
 }
 
+/** What every engine integration's `useBytecodeCache` returns, besides its engine's `preload`. */
+export interface EngineCacheHandle {
+  readonly cache: BytecodeCache;
+  /** `'sync'`: the store answers at once; `'async'`: templates come from the cache once preloaded. */
+  readonly mode: 'sync' | 'async';
+  readonly stats: EngineStats;
+  /** Resolves when every background write started so far (entries, code caches) is done. */
+  flush(): Promise<void>;
+  /** Puts the engine back as it was. Templates already compiled keep working. */
+  dispose(): void;
+}
+
 /** What a preload or warm-up did; `Failure` says which template failed (its source, its file). */
 export interface PreloadReport<Failure extends { error: Error }> {
   total: number;

@@ -28,6 +28,7 @@ export { DisabledBytecodeCache, isDisabledCache } from './disabled.js';
 export {
   assertInstallable,
   canRunSync,
+  type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,

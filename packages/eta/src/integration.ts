@@ -2,9 +2,9 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
-  type EngineStats,
   engineTemplate,
   fingerprintText,
   isDisabledCache,
@@ -38,19 +38,13 @@ export type UseBytecodeCacheOptions = EngineIntegrationOptions;
 export type EtaPreloadReport = PreloadReport<{ source: string; error: Error }>;
 
 /** What {@link useBytecodeCache} returns. */
-export interface EtaBytecodeCache {
-  readonly cache: BytecodeCache;
-  readonly mode: 'sync' | 'async';
-  readonly stats: EngineStats;
-  flush(): Promise<void>;
+export interface EtaBytecodeCache extends EngineCacheHandle {
   /**
    * Loads these template sources through the cache, compiling and storing misses, and keeps
    * them ready (needed for hits with asynchronous stores). Give `filepath` for a file's template
    * (Eta keys those by their resolved path).
    */
   preload(sources: readonly string[], options?: EtaCompileOptions): Promise<EtaPreloadReport>;
-  /** Puts `eta.compile` back as it was. */
-  dispose(): void;
 }
 
 // Configuration that does not change the generated code (where templates are, whether Eta caches).

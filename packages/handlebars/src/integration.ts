@@ -2,9 +2,9 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
-  type EngineStats,
   type EngineTemplate,
   engineTemplate,
   isDisabledCache,
@@ -27,13 +27,7 @@ export type UseBytecodeCacheOptions = EngineIntegrationOptions;
 export type HandlebarsWarmReport = PreloadReport<{ source: string; error: Error }>;
 
 /** What {@link useBytecodeCache} returns. */
-export interface HandlebarsBytecodeCache {
-  readonly cache: BytecodeCache;
-  /** Whether templates load synchronously (memory, filesystem) or are prepared ahead (async stores). */
-  readonly mode: 'sync' | 'async';
-  readonly stats: EngineStats;
-  /** Resolves when every write started so far (entries, code caches after first renders) is done. */
-  flush(): Promise<void>;
+export interface HandlebarsBytecodeCache extends EngineCacheHandle {
   /**
    * Loads these template sources through the cache (compiling and storing what is missing) and
    * keeps them ready in this process: with an asynchronous store, what `compile()` serves from
@@ -42,8 +36,6 @@ export interface HandlebarsBytecodeCache {
   preload(sources: readonly string[], compileOptions?: CompileOptions): Promise<HandlebarsWarmReport>;
   /** Compiles and stores these sources (a deploy step); the same as {@link preload}. */
   warm(sources: readonly string[], compileOptions?: CompileOptions): Promise<HandlebarsWarmReport>;
-  /** Puts `handlebars.compile` back as it was. Templates already compiled keep working. */
-  dispose(): void;
 }
 
 /** A loaded template: Handlebars' spec from the cache or a fresh compile. */

@@ -2,9 +2,9 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
-  type EngineStats,
   engineTemplate,
   isDisabledCache,
   type PreloadReport,
@@ -23,21 +23,13 @@ export type UseBytecodeCacheOptions = EngineIntegrationOptions;
 export type PugPreloadReport = PreloadReport<{ file: string; error: Error }>;
 
 /** What {@link useBytecodeCache} returns. */
-export interface PugBytecodeCache {
-  readonly cache: BytecodeCache;
-  /** `'sync'`: the store answers at once; `'async'`: templates come from the cache once preloaded. */
-  readonly mode: 'sync' | 'async';
-  readonly stats: EngineStats;
-  /** Resolves when every background write started so far is done. */
-  flush(): Promise<void>;
+export interface PugBytecodeCache extends EngineCacheHandle {
   /**
    * Loads these template files (with these compile options, as the app passes them to
    * `compileFile`/`renderFile`) through the cache, compiling and storing misses, and keeps them
    * ready for Pug's synchronous compile. Needed for hits with an asynchronous store.
    */
   preload(files: readonly string[], options?: PugCompileOptions): Promise<PugPreloadReport>;
-  /** Puts `pug.compile` back as it was. */
-  dispose(): void;
 }
 
 /** Wraps the stored function expression's value: what `pug.compile` returns. */
