@@ -26,6 +26,13 @@ export interface BucketEnvironment {
    * `undefined` when it is gone. Needed only by engines that record dependencies.
    */
   readDependency?(name: string): string | undefined;
+  /**
+   * The checksum (by `checksumOf`) of a dependency's source now, or `undefined` when it is gone.
+   * Optional: when present it is used instead of {@link readDependency}, so an engine whose
+   * dependencies are files can answer from `sourceFileChecksum`, which skips reading a file that
+   * has not changed. `checksumOf` is the same function for every call of one cache.
+   */
+  dependencyChecksum?(name: string, checksumOf: (source: string) => string): string | undefined;
 }
 
 /** What the last load did to a bucket. */
@@ -158,9 +165,10 @@ export class Bucket {
 
   /** The checksum of a dependency's source now, by the same rule as the template's. */
   #dependencyChecksum(name: string): string | undefined {
+    const checksumOf = this.#checksumOf ?? sha256Hex;
+    if (this.environment.dependencyChecksum) return this.environment.dependencyChecksum(name, checksumOf);
     const source = this.environment.readDependency?.(name);
-    if (source === undefined) return undefined;
-    return this.#checksumOf ? this.#checksumOf(source) : sha256Hex(source);
+    return source === undefined ? undefined : checksumOf(source);
   }
 
   /** Reads one entry from a stream, async iterable or file handle; bad bytes empty the bucket. */

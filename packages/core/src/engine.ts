@@ -219,6 +219,8 @@ export class SyncEngineLoader<T> {
   readonly #engineName: string;
   readonly #warn: boolean;
   readonly #prepared = new Map<string, LoadedTemplate<T>>();
+  /** One function for the cache's checksum rule, so `sourceFileChecksum` can remember by it. */
+  readonly #checksumOf = (source: string): string => this.#cache.getSourceChecksum(source);
   #warned = false;
 
   constructor(session: EngineSession, cache: BytecodeCache, options: { engineName: string; warn: boolean }) {
@@ -269,8 +271,10 @@ export class SyncEngineLoader<T> {
   #unchanged(environment: TemplateEnvironment, loaded: LoadedTemplate<T>): boolean {
     const dependencies = loaded.bucket.code?.dependencies ?? [];
     return dependencies.every(({ name, checksum }) => {
+      if (environment.dependencyChecksum)
+        return environment.dependencyChecksum(name, this.#checksumOf) === checksum;
       const source = environment.readDependency?.(name);
-      return source !== undefined && this.#cache.getSourceChecksum(source) === checksum;
+      return source !== undefined && this.#checksumOf(source) === checksum;
     });
   }
 

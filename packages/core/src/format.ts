@@ -8,7 +8,7 @@
  * | 1    | flags: bit 0 set when an HMAC-SHA256 tag follows the payload            |
  * | 4    | CRC32 of the entry key the frame was written for                        |
  * | 1+C  | source checksum (ASCII), length-prefixed                                |
- * | 1+R  | runtime tag (ASCII): node version, arch, V8 cached-data tag             |
+ * | 1+R  | runtime tag (ASCII): node version, arch, V8 version and flag hashes     |
  * | 8    | creation time, milliseconds since 1970 (float64)                        |
  * | 1+E  | engine (ASCII, e.g. `nunjucks@3.2.4`; may be empty)                     |
  * | 2+N  | template name (UTF-8), length-prefixed                                  |
@@ -31,7 +31,7 @@
 import { crc32, cryptoModule } from './digest.js';
 import { BccConfigError } from './errors.js';
 
-const { cachedDataVersionTag } = process.getBuiltinModule('node:v8');
+const { Script } = process.getBuiltinModule('node:vm');
 
 /** The first three bytes of every entry: ASCII `bcc`. */
 export const MAGIC: Readonly<Uint8Array> = Uint8Array.of(0x62, 0x63, 0x63);
@@ -61,13 +61,33 @@ const FIXED_BYTES = 3 + 1 + 1 + 4 + 1 + 1 + 8 + 1 + 2 + 2 + 1 + 4 + 4;
 let cachedRuntimeTag: string | undefined;
 
 /**
+ * V8's own identity for code caches, read off the header of the cache it makes for a constant
+ * one-character script: magic number, version hash, flag hash and (V8 11 and later) the
+ * read-only snapshot checksum — the fields V8 checks a cache against — leaving out the source
+ * hash, which belongs to the probe script. The flag hash changes with V8 flags such as `--no-opt`,
+ * exactly as `v8.cachedDataVersionTag()` does (that tag also mixes in CPU features, which
+ * bytecode does not depend on).
+ *
+ * Not `v8.cachedDataVersionTag()` itself: importing `node:v8` costs a fresh process 1.6–2.1 ms on
+ * Node 24 (it loads the stream modules), this probe 0.3–0.5 ms. If a V8 ever made a shorter
+ * header, the tag falls back to `node:v8`.
+ */
+function v8Identity(): string {
+  const header = new Script('0', { filename: 'bcc-runtime-probe' }).createCachedData();
+  if (header.length < 20) {
+    return `tag${(process.getBuiltinModule('node:v8') as typeof import('node:v8')).cachedDataVersionTag()}`;
+  }
+  return Buffer.concat([header.subarray(0, 8), header.subarray(12, 20)]).toString('hex');
+}
+
+/**
  * Identifies the runtime a V8 code cache was made under: Node version, CPU architecture and
- * `v8.cachedDataVersionTag()` (which also changes with V8 flags such as `--max-old-space-size`).
+ * V8's version and flag hashes ({@link v8Identity}; they change with V8 flags such as `--no-opt`).
  * V8 only checks a code cache against the source length, and a foreign one can crash the
  * process, so bcc hands V8 a cache only when this tag matches exactly.
  */
 export function runtimeTag(): string {
-  cachedRuntimeTag ??= `node-${process.version}-${process.arch}-v8-${cachedDataVersionTag()}`;
+  cachedRuntimeTag ??= `node-${process.version}-${process.arch}-v8-${v8Identity()}`;
   return cachedRuntimeTag;
 }
 

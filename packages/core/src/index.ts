@@ -70,7 +70,7 @@ export {
 export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.js';
 export { checkPruneBounds, type PruneBounds, type PruneReport, pruneEntries } from './prune.js';
 export { type CodeCacheState, type Instantiated, type InstantiateOptions, instantiate } from './runtime.js';
-export { readSourceFile } from './source-file.js';
+export { readSourceFile, sourceFileChecksum } from './source-file.js';
 export type { CacheStats } from './stats.js';
 export { TieredBytecodeCache, type TieredBytecodeCacheOptions } from './tiered.js';
 export {

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSourceFile } from '../src/source-file.js';
+import { readSourceFile, sourceFileChecksum } from '../src/source-file.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,6 +23,66 @@ describe('readSourceFile', () => {
       execFileSync('mkfifo', [join(dir, 'fifo')]);
       // Without O_NONBLOCK this open would wait for a writer forever.
       expect(readSourceFile(join(dir, 'fifo'))).toBeUndefined();
+    }
+  });
+});
+
+describe('sourceFileChecksum', () => {
+  const counting = () => {
+    const calls: string[] = [];
+    const checksumOf = (text: string) => {
+      calls.push(text);
+      return `sum(${text})`;
+    };
+    return { calls, checksumOf };
+  };
+
+  it('hashes a file changed in the last two seconds every time (its stamp may not change on the next write)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcc-source-'));
+    dirs.push(dir);
+    const file = join(dir, 'fresh.pug');
+    writeFileSync(file, 'p one');
+    const { calls, checksumOf } = counting();
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p one)');
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p one)');
+    expect(calls).toHaveLength(2);
+    writeFileSync(file, 'p two');
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p two)');
+  });
+
+  it('remembers an older file by its stamp, and reads it again after any change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcc-source-'));
+    dirs.push(dir);
+    const file = join(dir, 'layout.pug');
+    const moved = join(dir, 'other.pug');
+    writeFileSync(file, 'p old');
+    writeFileSync(moved, 'p new');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const { calls, checksumOf } = counting();
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p old)');
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p old)');
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p old)');
+    expect(calls).toEqual(['p old']);
+    // Another checksum rule (another cache) is not answered with this one's.
+    expect(sourceFileChecksum(file, (text) => `other(${text})`)).toBe('other(p old)');
+
+    // Same size, written in place: a new ctime, so read again.
+    writeFileSync(file, 'p OLD');
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p OLD)');
+    // Replaced by rename: another inode (and a rename is a change: read each time for now).
+    renameSync(moved, file);
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p new)');
+    expect(sourceFileChecksum(file, checksumOf)).toBe('sum(p new)');
+    expect(calls.slice(0, 3)).toEqual(['p old', 'p OLD', 'p new']);
+    // Gone: a miss, not the remembered checksum.
+    unlinkSync(file);
+    expect(sourceFileChecksum(file, checksumOf)).toBeUndefined();
+    // A directory or FIFO at the path: undefined, never a hang.
+    mkdirSync(file);
+    expect(sourceFileChecksum(file, checksumOf)).toBeUndefined();
+    if (process.platform !== 'win32') {
+      execFileSync('mkfifo', [join(dir, 'fifo')]);
+      expect(sourceFileChecksum(join(dir, 'fifo'), checksumOf)).toBeUndefined();
     }
   });
 });

@@ -7,6 +7,7 @@ import {
   fingerprintText,
   readSourceFile,
   sha256Hex,
+  sourceFileChecksum,
   type TemplateEnvironment,
 } from '@bcc/core';
 import type { PugCompileOptions, PugModule, PugPlugin } from './pug.js';
@@ -168,5 +169,10 @@ export class PugTemplateEnvironment implements TemplateEnvironment {
   /** A dependency's source now, or `undefined` when it is gone or not a regular file. */
   readDependency(name: string): string | undefined {
     return readSourceFile(name);
+  }
+
+  /** A dependency's checksum now; a file unchanged since it was last hashed is not read again. */
+  dependencyChecksum(name: string, checksumOf: (source: string) => string): string | undefined {
+    return sourceFileChecksum(name, checksumOf);
   }
 }
