@@ -1,6 +1,6 @@
 import type { BytecodeCache } from '@bcc/core';
 import { isCompileError, type NunjucksTemplateEnvironment } from './environment.js';
-import type { LoaderSourceInfo, NunjucksEnvironment } from './internals.js';
+import type { LoaderSourceInfo, NunjucksEnvironment, NunjucksLoader } from './internals.js';
 import { originalGetSource } from './originals.js';
 import type { ReadyTemplate } from './ready.js';
 import { sourceOf, templateOf } from './template-source.js';
@@ -27,6 +27,15 @@ export class PreparedTemplates {
   readonly #cache: BytecodeCache;
   readonly #environment: NunjucksTemplateEnvironment;
   readonly #loadAsync: LoadAsync;
+  /**
+   * What each template prefetched by a loader's name for it named in turn: once Nunjucks holds
+   * the compiled template in that loader's cache it never reads its source again, and neither
+   * does a prefetch, which walks on to its dependencies from here.
+   */
+  #walked = new WeakMap<
+    NunjucksLoader,
+    Map<string, { id: string; path: string | null; dependencies: readonly string[] }>
+  >();
 
   constructor(
     env: NunjucksEnvironment,
@@ -87,6 +96,17 @@ export class PreparedTemplates {
         const resolved = this.#env.resolveTemplate
           ? this.#env.resolveTemplate(loader, parent, requested)
           : requested;
+        // Compiled and kept by Nunjucks (as it checks, loader by loader): no source to read. Measured
+        // on 40 pages over Redis, re-reading and hashing every page's templates on each render cost
+        // more than the reads from Redis.
+        if (loader.cache?.[resolved] !== undefined) {
+          const known = this.#walked.get(loader)?.get(resolved);
+          if (known && !seen.has(known.id)) {
+            seen.add(known.id);
+            level.push(this.prefetch(known.dependencies, known.path, seen));
+          }
+          break;
+        }
         const own = originalGetSource(loader);
         if (own.async) break; // cannot read source synchronously; Nunjucks will load it itself
         let info: LoaderSourceInfo | null | undefined;
@@ -105,7 +125,12 @@ export class PreparedTemplates {
         const path = info.path ?? null;
         level.push(
           (loaded ? Promise.resolve(loaded) : this.load(info, resolved, source)).then(
-            (template) => this.prefetch(template.dependencies, path, seen),
+            (template) => {
+              let walked = this.#walked.get(loader);
+              if (!walked) this.#walked.set(loader, (walked = new Map()));
+              walked.set(resolved, { id, path, dependencies: template.dependencies });
+              return this.prefetch(template.dependencies, path, seen);
+            },
             () => undefined,
           ),
         );
@@ -117,5 +142,6 @@ export class PreparedTemplates {
 
   clear(): void {
     this.#entries.clear();
+    this.#walked = new WeakMap();
   }
 }
