@@ -451,8 +451,8 @@ ${sections.join('\n')}
   and V8's code cache, so neither Nunjucks nor V8 compiles anything, and only the templates a
   process renders are loaded.
 - **bcc + redis, warm**: the same entries from a local \`redis-server\`, an asynchronous store (each
-  render fetches the page and what it names, level by level); includes importing ioredis and
-  connecting.
+  render fetches the page and what it names, level by level, skipping what Nunjucks already holds);
+  reads go over the cache's own connection, so a warm process never imports ioredis.
 - **the limit**: what is left when templates cost nothing: start Node, import Nunjucks, exit, plus
   the render of the same pages in a process that has rendered them before.
 ${redisNote ? `\n${redisNote}\n` : ''}
@@ -481,12 +481,15 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   which took bcc from about 2.3× Pug's precompiled functions (the compiler imported only to hook
   it) to level with them. The same idea for Nunjucks (a loader that imports Nunjucks' compiler only
   on a miss) is open.
-- Redis: requiring ioredis took 42–58 ms on Node 24 with the compile cache on (60 modules; its
-  \`Script\` module alone loads \`node:crypto\`, 5.5 ms), which is most of what bcc + redis pays over
-  bcc + fs and more than the whole template work of the precompiled path; the Redis target cannot
-  be met while the render path loads ioredis. A minimal read-only client for warm loads (GET over
-  one socket) would be the lever; not done, since the adapter's timeouts, TLS, auth and cluster
-  support come from ioredis.
+- Redis: requiring ioredis takes 40–55 ms on Node 24 with the compile cache on (60 modules; its
+  \`Script\` module alone loads \`node:crypto\`), more than the whole template work of the
+  precompiled path. A cache made from a plain \`redis://\` URL now reads over a RESP connection of
+  its own (\`GETRANGE\`, AUTH, SELECT; \`packages/redis/src/resp-reader.ts\`) and loads ioredis only
+  for its first write, so a warm process never imports it (was 1.33× precompiled on Node 24, 62 ms
+  over bcc + fs). A render also no longer re-reads and re-hashes the source of every template of
+  its page that Nunjucks already holds compiled (that took more than the reads from Redis). What
+  is left over bcc + fs is one round trip per level of each page's closure; one round trip per page
+  (its closure listed with the page's entry) is the next lever.
 - The next levers for Nunjucks, not started: one entry per page and its static dependencies (one
   read, one deserialisation) and, for Redis, one round trip per page's closure. Entry format 2
   (\`docs/format.md\`) already carries a dependency list with checksums, which is what a page

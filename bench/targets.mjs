@@ -94,7 +94,7 @@ export function explain(m) {
   ];
   if (m.fifty['bcc-redis']) {
     lines.push(
-      `bcc + redis: ${fmt(m.fifty['bcc-redis'].wall - m.fifty['bcc-fs'].wall)} ms over bcc + fs, for importing ioredis, connecting, and fetching each page's templates level by level before it renders.`,
+      `bcc + redis: ${fmt(m.fifty['bcc-redis'].wall - m.fifty['bcc-fs'].wall)} ms over bcc + fs, for connecting and fetching each page's templates level by level before it renders (one round trip per level; ioredis is not imported by a process that only reads).`,
     );
   }
   if (m.hbs) {

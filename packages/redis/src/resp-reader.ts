@@ -140,10 +140,13 @@ export class RespReader {
       let used: number;
       if (type === 0x24 /* $ */) {
         const length = Number(line);
-        if (!Number.isSafeInteger(length) || length < -1)
-          return this.#protocolError(`a bulk length of ${line}`);
+        if (!Number.isSafeInteger(length) || length < -1) {
+          this.#protocolError(`a bulk length of ${line}`);
+          return;
+        }
         if (length > this.#maxBulk) {
-          return this.#protocolError(`a reply of ${length} bytes, more than the ${this.#maxBulk} asked for`);
+          this.#protocolError(`a reply of ${length} bytes, more than the ${this.#maxBulk} asked for`);
+          return;
         }
         if (length === -1) {
           value = null;
@@ -167,13 +170,17 @@ export class RespReader {
         value = new Error(`redis replied: ${line}`);
         used = lineEnd + 2;
       } else {
-        return this.#protocolError(`a reply of type ${JSON.stringify(String.fromCharCode(type ?? 0))}`);
+        this.#protocolError(`a reply of type ${JSON.stringify(String.fromCharCode(type ?? 0))}`);
+        return;
       }
       const rest = data.subarray(used);
       this.#chunks = rest.length > 0 ? [rest] : [];
       this.#buffered = rest.length;
       const pending = this.#pending[this.#head];
-      if (!pending) return this.#protocolError('a reply to no command');
+      if (!pending) {
+        this.#protocolError('a reply to no command');
+        return;
+      }
       this.#pending[this.#head++] = undefined as unknown as Pending;
       if (this.#head === this.#pending.length) {
         this.#pending.length = 0;
