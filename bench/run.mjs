@@ -433,7 +433,12 @@ in every mode. **Wall time** is from spawning the process to its exit, as a fork
 cold start sees it. On Node 22 and 24 every mode runs with \`NODE_COMPILE_CACHE\` (a directory per
 mode, primed), which is what a well-informed team has. ${RUNS} runs per mode, interleaved round by
 round; medians. Warm bcc modes are primed: a cold process compiles and stores, the next one adds
-V8's code cache taken after the first render.
+V8's code cache taken after the first render. Every wall-time child loads \`node:crypto\` (it
+hashes the pages it rendered, so runs can be compared), as a web app does at start (Express, Koa
+and Fastify all load it); bcc, which needs it for SHA-256, then finds it loaded. A process that
+never loads it pays for the import once bcc first hashes (4–8 ms on Node 24, 2.5–3 ms on Node
+20): the phase table and the small page's in-process column, whose children do not load it,
+include that cost.
 
 ![wall time per mode and Node version, 50 templates](performance.svg)
 
