@@ -484,8 +484,14 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   sources rather than hash them.
 - Pug: \`createPugRenderer\` serves compiled templates without importing Pug's compiler at all,
   which took bcc from about 2.3× Pug's precompiled functions (the compiler imported only to hook
-  it) to level with them. The same idea for Nunjucks (a loader that imports Nunjucks' compiler only
-  on a miss) is open.
+  it) to level with them. The same idea for Nunjucks was tried and dropped: Nunjucks' runtime-only
+  build (\`nunjucks/browser/nunjucks-slim.js\`, in the same package) loads in 2–3 ms against 7–10 ms
+  for the whole package on Node 24, and an environment of it rendered the 50-template site
+  byte for byte from bcc's entries without loading the compiler. But it is a browser bundle: its
+  \`asap\` falls back to \`setTimeout(0)\` in Node, so every \`render(name, ctx, cb)\` callback came
+  a timer later than with Nunjucks (\`setImmediate\`): the 40 pages took longer in all (1.07× the
+  precompiled path, against 0.90× for bcc with the full package), and callback timing would not
+  be Nunjucks' own.
 - Redis: requiring ioredis takes 40–55 ms on Node 24 with the compile cache on (60 modules; its
   \`Script\` module alone loads \`node:crypto\`), more than the whole template work of the
   precompiled path. A cache made from a plain \`redis://\` URL now reads over a RESP connection of

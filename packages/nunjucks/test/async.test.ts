@@ -41,6 +41,32 @@ describe('useBytecodeCache with the callback API', () => {
     expect(secondHandle.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 12, codeCachesStored: 0 });
   });
 
+  it('does not read again the templates of a page that Nunjucks already holds compiled', async () => {
+    const env = fixtures.createEnvironment();
+    const reads: string[] = [];
+    const loader = env.loaders[0] as unknown as { getSource(name: string): unknown };
+    const getSource = loader.getSource;
+    loader.getSource = function (this: unknown, name: string) {
+      reads.push(name);
+      return getSource.call(this, name);
+    };
+    useBytecodeCache(env, new AsyncOnlyCache());
+    const first = await renderAsync(env, 'pages/home.njk');
+    const firstReads = reads.length;
+    // The page and what it extends, includes and imports: read by the prefetch, then by Nunjucks.
+    expect(new Set(reads).size).toBeGreaterThan(1);
+    expect(firstReads).toBeLessThanOrEqual(2 * new Set(reads).size);
+    expect(await renderAsync(env, 'pages/home.njk')).toBe(first);
+    expect(await renderAsync(env, 'pages/home.njk')).toBe(first);
+    expect(reads.length).toBe(firstReads);
+    // A template Nunjucks dropped from its cache (as its watcher does on a change) is read again.
+    for (const cached of Object.keys((env.loaders[0] as unknown as { cache: object }).cache)) {
+      delete (env.loaders[0] as unknown as { cache: Record<string, unknown> }).cache[cached];
+    }
+    expect(await renderAsync(env, 'pages/home.njk')).toBe(first);
+    expect(reads.length).toBeGreaterThan(firstReads);
+  });
+
   it('works in async mode with a synchronous cache too', async () => {
     const plain = await renderAll(fixtures.createEnvironment());
     const env = fixtures.createEnvironment();
