@@ -116,21 +116,26 @@ export function useBytecodeCache(
   const lazyCode = (info: LoaderSourceInfo, name: string, resolve: () => ReadyTemplate): LoaderSourceInfo => {
     let props: TemplateProps | null = null;
     let failed = false;
+    // Let go once resolved: the template's source (in `info` and in what `resolve` holds) would
+    // otherwise stay in memory, next to its compiled code, for as long as Nunjucks keeps it.
+    let pending: { info: LoaderSourceInfo; resolve: () => ReadyTemplate } | null = { info, resolve };
     const real = (): TemplateProps => {
       if (props) return props;
+      const { info: source, resolve: load } = pending!;
       let template: ReadyTemplate;
       try {
-        template = resolve();
+        template = load();
       } catch (error) {
         // Nunjucks tries again on every render, as it would compile the source again; count once.
         if (isCompileError(error) && !failed) {
           failed = true;
           stats.compileErrors++;
-          options.onLoad?.({ name, path: info.path, from: 'source' });
+          options.onLoad?.({ name, path: source.path, from: 'source' });
         }
         throw error;
       }
-      props = propsOf(info, name, template);
+      props = propsOf(source, name, template);
+      pending = null;
       return props;
     };
     // Nunjucks reads the object with `for…in` (its blocks) and `.root`: every trap resolves first.
