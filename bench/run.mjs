@@ -175,6 +175,8 @@ function measure(major) {
           wall: median(list.map((r) => r.wall)),
           min: Math.min(...list.map((r) => r.wall)),
           max: Math.max(...list.map((r) => r.wall)),
+          // In round order: round i of every mode ran back to back, so ratios can be paired.
+          rounds: list.map((r) => r.wall),
         },
       ]),
     );
@@ -406,7 +408,8 @@ ${engineTable('eta', m.eta)}
 |---|---:|---:|---:|---:|---:|
 ${phaseRows.join('\n')}
 
-**Targets** (met or not, by how much):
+**Targets** (met or not, by how much; the ratio of medians, then the middle half of the same
+ratio taken round by round, which shows how much one run's verdict can move on this machine):
 
 ${verdicts.map((v) => `- ${v.text}`).join('\n')}
 

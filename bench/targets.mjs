@@ -1,11 +1,33 @@
 // The targets of issue "Fastest on the Node that users run", judged on one Node version's
 // measurements: each line says met or not, and by how much.
 
+/** The middle half (25th to 75th percentile) of `values`. */
+function middleHalf(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => {
+    const i = (sorted.length - 1) * q;
+    const lo = Math.floor(i);
+    return sorted[lo] + (sorted[Math.ceil(i)] - sorted[lo]) * (i - lo);
+  };
+  return [at(0.25), at(0.75)];
+}
+
+/**
+ * The spread of a ratio over the run: mode `a` over mode `b` round by round (each round runs every
+ * mode once, back to back), so a reader sees how far one run's verdict can be trusted on a noisy
+ * machine. `null` when the two were not timed in the same rounds.
+ */
+function roundRatios(a, b) {
+  if (!a?.rounds || !b?.rounds || a.rounds.length !== b.rounds.length) return null;
+  return middleHalf(a.rounds.map((wall, i) => wall / b.rounds[i]));
+}
+
 const TARGETS = [
   {
     what: '50 templates: bcc + fs vs precompiled',
     max: 0.8,
     value: (m) => m.fifty['bcc-fs'].wall / m.fifty.precompiled.wall,
+    spread: (m) => roundRatios(m.fifty['bcc-fs'], m.fifty.precompiled),
   },
   {
     what: '50 templates: bcc + fs vs the limit',
@@ -16,6 +38,7 @@ const TARGETS = [
     what: 'large app: bcc + fs vs precompiled',
     max: 0.5,
     value: (m) => m.app['bcc-fs'].wall / m.app.precompiled.wall,
+    spread: (m) => roundRatios(m.app['bcc-fs'], m.app.precompiled),
   },
   {
     what: 'small page, in-process load + first render: bcc vs precompiled',
@@ -26,36 +49,43 @@ const TARGETS = [
     what: 'small page, whole process: bcc vs precompiled',
     max: 1.0,
     value: (m) => m.small['bcc-fs'].wall / m.small.precompiled.wall,
+    spread: (m) => roundRatios(m.small['bcc-fs'], m.small.precompiled),
   },
   {
     what: 'Handlebars: bcc + fs speed-up over no cache',
     min: 5,
     value: (m) => m.hbs.none.wall / m.hbs['bcc-fs'].wall,
+    spread: (m) => roundRatios(m.hbs.none, m.hbs['bcc-fs']),
   },
   {
     what: 'Handlebars: bcc + fs vs precompiled',
     max: 0.8,
     value: (m) => m.hbs['bcc-fs'].wall / m.hbs.precompiled.wall,
+    spread: (m) => roundRatios(m.hbs['bcc-fs'], m.hbs.precompiled),
   },
   {
     what: 'Pug: bcc + fs speed-up over no cache',
     min: 10,
     value: (m) => m.pug.none.wall / m.pug['bcc-fs'].wall,
+    spread: (m) => roundRatios(m.pug.none, m.pug['bcc-fs']),
   },
   {
     what: 'Pug: bcc + fs vs precompiled',
     max: 0.8,
     value: (m) => m.pug['bcc-fs'].wall / m.pug.precompiled.wall,
+    spread: (m) => roundRatios(m.pug['bcc-fs'], m.pug.precompiled),
   },
   {
     what: 'Eta: bcc + fs vs precompiled',
     max: 0.8,
     value: (m) => m.eta['bcc-fs'].wall / m.eta.precompiled.wall,
+    spread: (m) => roundRatios(m.eta['bcc-fs'], m.eta.precompiled),
   },
   {
     what: '50 templates: bcc + redis vs precompiled',
     max: 1.0,
     value: (m) => (m.fifty['bcc-redis'] ? m.fifty['bcc-redis'].wall / m.fifty.precompiled.wall : Number.NaN),
+    spread: (m) => roundRatios(m.fifty['bcc-redis'], m.fifty.precompiled),
   },
 ];
 
@@ -72,7 +102,15 @@ export function judge(measured) {
       ? `${((value / bound - 1) * 100).toFixed(0)}% over`
       : `${((1 - value / bound) * 100).toFixed(0)}% short`;
     const verdict = met ? `met (${target})` : `not met, ${miss} (${target})`;
-    return { what: t.what, value, met, text: `${t.what}: **${value.toFixed(2)}×** — ${verdict}` };
+    const spread = t.spread?.(measured) ?? null;
+    const within = spread ? ` (middle half of rounds ${spread[0].toFixed(2)}–${spread[1].toFixed(2)}×)` : '';
+    return {
+      what: t.what,
+      value,
+      spread,
+      met,
+      text: `${t.what}: **${value.toFixed(2)}×**${within} — ${verdict}`,
+    };
   });
 }
 
