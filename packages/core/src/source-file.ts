@@ -47,7 +47,9 @@ function stampOf(stats: Stats): string {
  * A file changed this recently may change again within the same timestamp tick (Linux file times
  * are coarse, ~4 ms; some filesystems keep whole seconds or two), leaving the same stamp on other
  * text. Such a file is not remembered: it is read again next time, as git does with racily clean
- * files.
+ * files. This compares the file's ctime with this process's clock: on a network filesystem whose
+ * server clock lags this one by more than two seconds and keeps coarse times, a same-size rewrite
+ * within one tick could go unseen.
  */
 const RACY_MS = 2_000;
 /** Paths remembered at most; the oldest is forgotten first. */
