@@ -35,6 +35,22 @@ export interface BucketEnvironment {
   dependencyChecksum?(name: string, checksumOf: (source: string) => string): string | undefined;
 }
 
+/**
+ * The checksum (by `checksumOf`) of a dependency's source now, or `undefined` when it is gone:
+ * the environment's `dependencyChecksum` when it has one, else its source read again and hashed.
+ * What a stored entry's dependencies are checked against, on load and when a prepared template
+ * is used again.
+ */
+export function dependencyChecksumNow(
+  environment: BucketEnvironment,
+  name: string,
+  checksumOf: (source: string) => string,
+): string | undefined {
+  if (environment.dependencyChecksum) return environment.dependencyChecksum(name, checksumOf);
+  const source = environment.readDependency?.(name);
+  return source === undefined ? undefined : checksumOf(source);
+}
+
 /** What the last load did to a bucket. */
 export type LoadOutcome =
   | { status: 'hit'; bytes: number; v8Dropped: boolean }
@@ -165,10 +181,7 @@ export class Bucket {
 
   /** The checksum of a dependency's source now, by the same rule as the template's. */
   #dependencyChecksum(name: string): string | undefined {
-    const checksumOf = this.#checksumOf ?? sha256Hex;
-    if (this.environment.dependencyChecksum) return this.environment.dependencyChecksum(name, checksumOf);
-    const source = this.environment.readDependency?.(name);
-    return source === undefined ? undefined : checksumOf(source);
+    return dependencyChecksumNow(this.environment, name, this.#checksumOf ?? sha256Hex);
   }
 
   /** Reads one entry from a stream, async iterable or file handle; bad bytes empty the bucket. */

@@ -1,3 +1,4 @@
+import { dependencyChecksumNow } from './bucket.js';
 import { type BytecodeCache, isBytecodeCache } from './cache.js';
 import {
   type LoadedFrom,
@@ -270,12 +271,9 @@ export class SyncEngineLoader<T> {
   /** True unless a file the template inlined changed since it was prepared (the store would refuse it now). */
   #unchanged(environment: TemplateEnvironment, loaded: LoadedTemplate<T>): boolean {
     const dependencies = loaded.bucket.code?.dependencies ?? [];
-    return dependencies.every(({ name, checksum }) => {
-      if (environment.dependencyChecksum)
-        return environment.dependencyChecksum(name, this.#checksumOf) === checksum;
-      const source = environment.readDependency?.(name);
-      return source !== undefined && this.#checksumOf(source) === checksum;
-    });
+    return dependencies.every(
+      ({ name, checksum }) => dependencyChecksumNow(environment, name, this.#checksumOf) === checksum,
+    );
   }
 
   /**
