@@ -255,6 +255,32 @@ export class SyncEngineLoader<T> {
     return null;
   }
 
+  /**
+   * {@link loadNow} as an engine's compile hook uses it: the loaded template and its record,
+   * counted in `stats`, or `null` when the engine must compile it itself — not loaded yet (an
+   * asynchronous store), or V8 refused the generated code (a `SyntaxError`: the engine compiles
+   * it and reports it its own way). Any other error is the template's compile error: counted and
+   * thrown.
+   */
+  useNow(
+    environment: TemplateEnvironment,
+    template: TemplateSource,
+    options: LoadTemplateOptions = {},
+  ): { loaded: LoadedTemplate<T>; ready: EngineTemplate } | null {
+    let loaded: LoadedTemplate<T> | null;
+    try {
+      loaded = this.loadNow(environment, template, options);
+    } catch (error) {
+      if (error instanceof SyntaxError) return null;
+      this.#session.stats.compileErrors++;
+      throw error;
+    }
+    if (!loaded) return null;
+    const ready = engineTemplate(loaded);
+    this.#session.countLoad(ready);
+    return { loaded, ready };
+  }
+
   /** Loads a template through the cache (any store), compiling and storing a miss, and keeps it ready. */
   async prepare(
     environment: TemplateEnvironment,

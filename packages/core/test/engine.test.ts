@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintText } from '../src/engine.js';
+import { EngineSession, fingerprintText, SyncEngineLoader } from '../src/engine.js';
+import { MemoryBytecodeCache } from '../src/memory.js';
 
 describe('fingerprintText', () => {
   it('does not depend on key order', () => {
@@ -47,5 +48,49 @@ describe('fingerprintText', () => {
       expect(typeof fingerprintText(value)).toBe('string');
     }
     expect(fingerprintText(hostile)).toContain('boom');
+  });
+});
+
+describe('SyncEngineLoader.useNow', () => {
+  const environment = (compile: (source: string) => string) => ({ fingerprint: 'use-now', compile });
+
+  it('loads and counts a template, then counts a hit from the store', () => {
+    const cache = new MemoryBytecodeCache();
+    const session = new EngineSession();
+    const loader = new SyncEngineLoader<() => number>(session, cache, { engineName: 'Test', warn: false });
+    const env = environment(() => '(function () { return 7; })');
+    const first = loader.useNow(env, { name: 'a', filename: null, source: 'seven' });
+    expect(first?.loaded.value()).toBe(7);
+    expect(first?.ready.from).toBe('compiled');
+    expect(session.stats.compiled).toBe(1);
+    const again = new SyncEngineLoader<() => number>(new EngineSession(), cache, {
+      engineName: 'Test',
+      warn: false,
+    });
+    expect(again.useNow(env, { name: 'a', filename: null, source: 'seven' })?.ready.from).not.toBe(
+      'compiled',
+    );
+  });
+
+  it('leaves code V8 refuses to the engine (null), and counts and throws a compile error', () => {
+    const session = new EngineSession();
+    const loader = new SyncEngineLoader(session, new MemoryBytecodeCache(), {
+      engineName: 'Test',
+      warn: false,
+    });
+    expect(
+      loader.useNow(
+        environment(() => '(function ( {'),
+        { name: 'b', filename: null, source: 'x' },
+      ),
+    ).toBeNull();
+    expect(session.stats.compileErrors).toBe(0);
+    const broken = environment(() => {
+      throw new Error('unexpected end of template');
+    });
+    expect(() => loader.useNow(broken, { name: 'c', filename: null, source: 'y' })).toThrow(
+      'unexpected end of template',
+    );
+    expect(session.stats.compileErrors).toBe(1);
   });
 });

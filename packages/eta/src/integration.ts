@@ -5,7 +5,6 @@ import {
   type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
-  engineTemplate,
   fingerprintText,
   isDisabledCache,
   type PreloadReport,
@@ -160,21 +159,12 @@ export function useBytecodeCache(
     compileOptions?: EtaCompileOptions,
   ): EtaTemplateFunction {
     if (typeof source !== 'string') return originalCompile.call(eta, source, compileOptions);
-    const isAsync = !!compileOptions?.async;
-    let loaded: ReturnType<typeof loader.loadNow>;
-    try {
-      loaded = loader.loadNow(environmentFor(isAsync), templateOf(source, compileOptions), {
-        scriptFilename: compileOptions?.filepath,
-      });
-    } catch (error) {
-      // V8 refused the generated code: Eta compiles it and reports it its own way.
-      if (error instanceof SyntaxError) return originalCompile.call(eta, source, compileOptions);
-      session.stats.compileErrors++;
-      throw error;
-    }
-    if (!loaded) return originalCompile.call(eta, source, compileOptions);
-    const ready = engineTemplate(loaded);
-    session.countLoad(ready);
+    const used = loader.useNow(environmentFor(!!compileOptions?.async), templateOf(source, compileOptions), {
+      scriptFilename: compileOptions?.filepath,
+    });
+    // Not loaded, or V8 refused the generated code: Eta compiles it (and reports it) its own way.
+    if (!used) return originalCompile.call(eta, source, compileOptions);
+    const { loaded, ready } = used;
     // V8 has compiled what the first render ran: take the code cache after it.
     if (!wantCodeCache) return loaded.value;
     return session.persistAfterFirstCall(loaded.value, ready, loader.mode === 'async');

@@ -6,9 +6,7 @@ import {
   type EngineIntegrationOptions,
   EngineSession,
   type EngineTemplate,
-  engineTemplate,
   isDisabledCache,
-  type LoadedTemplate,
   type PreloadReport,
   SyncEngineLoader,
 } from '@bcc/core';
@@ -38,16 +36,7 @@ export interface HandlebarsBytecodeCache extends EngineCacheHandle {
   warm(sources: readonly string[], compileOptions?: CompileOptions): Promise<HandlebarsWarmReport>;
 }
 
-/** A loaded template: Handlebars' spec from the cache or a fresh compile. */
-interface ReadySpec extends EngineTemplate {
-  readonly spec: unknown;
-}
-
 const installed = new WeakMap<object, HandlebarsBytecodeCache>();
-
-function readySpec(loaded: LoadedTemplate<unknown>): ReadySpec {
-  return { spec: loaded.value, ...engineTemplate(loaded) };
-}
 
 /**
  * Makes a Handlebars instance (`Handlebars.create()`, or the module itself) compile through a
@@ -108,15 +97,6 @@ export function useBytecodeCache(
     source,
   });
 
-  /** The template's spec from the cache (compiled and stored on a miss), or null: compile plainly. */
-  const load = (source: string, compileOptions: CompileOptions | undefined): ReadySpec | null => {
-    const loaded = loader.loadNow(environmentFor(compileOptions), templateOf(source));
-    if (!loaded) return null;
-    const ready = readySpec(loaded);
-    session.countLoad(ready);
-    return ready;
-  };
-
   const originalCompile = hb.compile;
   const compileThroughBcc = function (
     this: unknown,
@@ -126,23 +106,14 @@ export function useBytecodeCache(
     // An AST, or anything Handlebars refuses: exactly as Handlebars does it.
     if (typeof input !== 'string') return originalCompile.call(hb, input, compileOptions);
     let compiled: TemplateDelegate | null = null;
-    let ready: ReadySpec | null = null;
+    let ready: EngineTemplate | null = null;
     // At the first call, as Handlebars compiles: helpers and partials registered until then count.
     const compileInput = (): TemplateDelegate => {
-      let found: ReadySpec | null;
-      try {
-        found = load(input, compileOptions);
-      } catch (error) {
-        // V8 refused the generated code: Handlebars compiles it and reports it its own way.
-        if (error instanceof SyntaxError) found = null;
-        else {
-          session.stats.compileErrors++;
-          throw error;
-        }
-      }
-      if (!found) return originalCompile.call(hb, input, compileOptions);
-      ready = found;
-      return hb.template(found.spec);
+      const used = loader.useNow(environmentFor(compileOptions), templateOf(input));
+      // Not loaded, or V8 refused the generated code: Handlebars compiles it (and reports it) its own way.
+      if (!used) return originalCompile.call(hb, input, compileOptions);
+      ready = used.ready;
+      return hb.template(used.loaded.value);
     };
     const ret = function (this: unknown, context?: unknown, execOptions?: unknown): string {
       compiled ??= compileInput();

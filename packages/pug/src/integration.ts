@@ -5,7 +5,6 @@ import {
   type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
-  engineTemplate,
   isDisabledCache,
   type PreloadReport,
   SyncEngineLoader,
@@ -106,21 +105,12 @@ export function useBytecodeCache(
   const compileThroughBcc = function (this: unknown, input: string, given?: PugCompileOptions): PugTemplate {
     const compileOptions = given ?? {};
     if (bypass(compileOptions)) return originalCompile.call(pug, input, given);
-    const source = String(input);
-    let loaded: ReturnType<typeof loader.loadNow>;
-    try {
-      loaded = loader.loadNow(environmentFor(compileOptions), templateOf(source, compileOptions), {
-        scriptFilename: compileOptions.filename,
-      });
-    } catch (error) {
-      // V8 refused the generated code: Pug compiles it and reports it its own way.
-      if (error instanceof SyntaxError) return originalCompile.call(pug, input, given);
-      session.stats.compileErrors++;
-      throw error;
-    }
-    if (!loaded) return originalCompile.call(pug, input, given);
-    const ready = engineTemplate(loaded);
-    session.countLoad(ready);
+    const used = loader.useNow(environmentFor(compileOptions), templateOf(String(input), compileOptions), {
+      scriptFilename: compileOptions.filename,
+    });
+    // Not loaded, or V8 refused the generated code: Pug compiles it (and reports it) its own way.
+    if (!used) return originalCompile.call(pug, input, given);
+    const { loaded, ready } = used;
     const template: PugTemplate = compileOptions.inlineRuntimeFunctions
       ? loaded.value()
       : loaded.value(pug.runtime);

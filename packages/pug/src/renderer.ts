@@ -7,7 +7,6 @@ import {
   type EngineIntegrationOptions,
   EngineSession,
   type EngineStats,
-  engineTemplate,
   isBytecodeCache,
   isDisabledCache,
   resolveImport,
@@ -114,23 +113,15 @@ export function createPugRenderer(
     else {
       environment ??= new PugTemplateEnvironment(compiler, base, cache);
       const source = readFileSync(path, 'utf8');
-      let loaded: ReturnType<typeof loader.loadNow>;
-      try {
-        loaded = loader.loadNow(
-          environment,
-          { name: path, filename: path, source },
-          { scriptFilename: path },
-        );
-      } catch (error) {
-        // V8 refused the generated code: Pug compiles it and reports it its own way.
-        if (error instanceof SyntaxError) return plainCompile(path, options);
-        session.stats.compileErrors++;
-        throw error;
-      }
-      if (!loaded) template = plainCompile(path, options);
+      const used = loader.useNow(
+        environment,
+        { name: path, filename: path, source },
+        { scriptFilename: path },
+      );
+      // Not loaded, or V8 refused the generated code: Pug compiles it (and reports it) its own way.
+      if (!used) template = plainCompile(path, options);
       else {
-        const ready = engineTemplate(loaded);
-        session.countLoad(ready);
+        const { loaded, ready } = used;
         runtime ??= base.inlineRuntimeFunctions ? {} : pugRuntime();
         const made: PugTemplate = base.inlineRuntimeFunctions ? loaded.value() : loaded.value(runtime);
         made.dependencies = (loaded.bucket.code?.dependencies ?? []).map((dependency) => dependency.name);
