@@ -67,6 +67,25 @@ export interface EngineCacheHandle {
   dispose(): void;
 }
 
+/**
+ * The handle an integration returns for a disabled cache (`BCC_CACHE=none`): nothing is
+ * installed, the counters stay at zero, and `preload` reports every item as neither a hit nor a
+ * compile.
+ */
+export function inertEngineHandle(
+  cache: BytecodeCache,
+  session: EngineSession,
+): EngineCacheHandle & { preload(items: readonly unknown[]): Promise<PreloadReport<never>> } {
+  return {
+    cache,
+    mode: 'sync',
+    stats: session.stats,
+    flush: async () => {},
+    preload: async (items) => ({ total: items.length, hits: 0, compiled: 0, failed: [] }),
+    dispose() {},
+  };
+}
+
 /** What a preload or warm-up did; `Failure` says which template failed (its source, its file). */
 export interface PreloadReport<Failure extends { error: Error }> {
   total: number;

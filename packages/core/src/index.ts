@@ -35,6 +35,7 @@ export {
   type EngineTemplate,
   engineTemplate,
   fingerprintText,
+  inertEngineHandle,
   type PreloadReport,
   SyncEngineLoader,
 } from './engine.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EngineSession, fingerprintText, SyncEngineLoader } from '../src/engine.js';
+import { EngineSession, fingerprintText, inertEngineHandle, SyncEngineLoader } from '../src/engine.js';
 import { MemoryBytecodeCache } from '../src/memory.js';
 
 describe('fingerprintText', () => {
@@ -92,5 +92,18 @@ describe('SyncEngineLoader.useNow', () => {
       'unexpected end of template',
     );
     expect(session.stats.compileErrors).toBe(1);
+  });
+});
+
+describe('inertEngineHandle', () => {
+  it('installs nothing, counts nothing, and reports a preload as neither hits nor compiles', async () => {
+    const cache = new MemoryBytecodeCache();
+    const session = new EngineSession();
+    const handle = inertEngineHandle(cache, session);
+    expect(handle).toMatchObject({ cache, mode: 'sync', stats: session.stats });
+    expect(await handle.preload(['a', 'b', 'c'])).toEqual({ total: 3, hits: 0, compiled: 0, failed: [] });
+    await handle.flush();
+    handle.dispose();
+    expect(Object.values(session.stats).every((count) => count === 0)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import {
   type EngineIntegrationOptions,
   EngineSession,
   fingerprintText,
+  inertEngineHandle,
   isDisabledCache,
   type PreloadReport,
   SyncEngineLoader,
@@ -120,16 +121,7 @@ export function useBytecodeCache(
   if (!isEta(eta))
     throw new BccConfigError('useBytecodeCache needs an Eta instance (new Eta(...)) as its first argument');
   const session = new EngineSession(options.onError);
-  if (isDisabledCache(cache)) {
-    return {
-      cache,
-      mode: 'sync',
-      stats: session.stats,
-      flush: async () => {},
-      preload: async (sources) => ({ total: sources.length, hits: 0, compiled: 0, failed: [] }),
-      dispose() {},
-    };
-  }
+  if (isDisabledCache(cache)) return inertEngineHandle(cache, session);
   assertInstallable(cache, eta, installed, 'this Eta instance');
   const loader = new SyncEngineLoader<EtaTemplateFunction>(session, cache, {
     engineName: 'Eta',

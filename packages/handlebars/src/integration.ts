@@ -6,6 +6,7 @@ import {
   type EngineIntegrationOptions,
   EngineSession,
   type EngineTemplate,
+  inertEngineHandle,
   isDisabledCache,
   type PreloadReport,
   SyncEngineLoader,
@@ -160,19 +161,6 @@ export function useBytecodeCache(
 
 /** The handle of a disabled cache (`BCC_CACHE=none`): nothing is installed. */
 function inertHandle(cache: BytecodeCache, session: EngineSession): HandlebarsBytecodeCache {
-  const nothing = async (sources: readonly string[]) => ({
-    total: sources.length,
-    hits: 0,
-    compiled: 0,
-    failed: [],
-  });
-  return {
-    cache,
-    mode: 'sync',
-    stats: session.stats,
-    flush: async () => {},
-    preload: nothing,
-    warm: nothing,
-    dispose() {},
-  };
+  const handle = inertEngineHandle(cache, session);
+  return { ...handle, warm: handle.preload };
 }

@@ -5,6 +5,7 @@ import {
   type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
+  inertEngineHandle,
   isDisabledCache,
   type PreloadReport,
   SyncEngineLoader,
@@ -69,22 +70,7 @@ export function useBytecodeCache(
     );
   }
   const session = new EngineSession(options.onError);
-  if (isDisabledCache(cache)) {
-    const nothing = async (files: readonly string[]) => ({
-      total: files.length,
-      hits: 0,
-      compiled: 0,
-      failed: [],
-    });
-    return {
-      cache,
-      mode: 'sync',
-      stats: session.stats,
-      flush: async () => {},
-      preload: nothing,
-      dispose() {},
-    };
-  }
+  if (isDisabledCache(cache)) return inertEngineHandle(cache, session);
   assertInstallable(cache, pug, installed, 'this pug module');
   const loader = new SyncEngineLoader<TemplateFactory>(session, cache, {
     engineName: 'Pug',
