@@ -10,11 +10,11 @@ import {
   MemoryBytecodeCache,
 } from '@bcc/core';
 import { isCompileError, NunjucksTemplateEnvironment, templateProps } from './environment.js';
+import { firstRenderWatcher } from './first-render.js';
 import type {
   LoaderSourceInfo,
   NunjucksEnvironment,
   NunjucksLoader,
-  RenderFunction,
   SourceCallback,
   TemplateProps,
 } from './internals.js';
@@ -72,25 +72,11 @@ export function useBytecodeCache(
     session.persistCodeCache(template, deferred);
 
   // The first render is what makes V8 compile the template's inner functions; the code cache is
-  // taken right after it. `root` runs for every render (and for a child's parent template), so
-  // only its first completion triggers the write. Sync caches write at once, before the render
-  // returns, so even a process that renders once and exits leaves a complete entry; async caches
-  // write after the current work so the first response is not held up.
-  const watchFirstRender = (props: TemplateProps, template: ReadyTemplate): TemplateProps => {
-    const root = props.root;
-    let done = false;
-    const wrapped: RenderFunction = function (this: unknown, env, context, frame, runtime, cb) {
-      if (done) return root.call(this, env, context, frame, runtime, cb);
-      return root.call(this, env, context, frame, runtime, (error, result) => {
-        if (!error && !done) {
-          done = true;
-          persist(template, mode === 'async');
-        }
-        cb(error, result);
-      });
-    };
-    return { ...props, root: wrapped };
-  };
+  // taken right after it (and after the outermost render running it: see firstRenderWatcher).
+  // Sync caches write at once, before the render returns, so even a process that renders once and
+  // exits leaves a complete entry; async caches write after the current work so the first
+  // response is not held up.
+  const watchFirstRender = firstRenderWatcher((template) => persist(template, mode === 'async'));
 
   /** The `{ root, b_* }` object Nunjucks runs, for a loaded template (counted once). */
   const propsOf = (info: LoaderSourceInfo, name: string, template: ReadyTemplate): TemplateProps => {
