@@ -9,15 +9,16 @@ import type { ReadyTemplate } from './ready.js';
  * when it was taken. A template's own `root` finishing is not enough: `{% import %}` and
  * `{% from … import %}` run the macro file's `root`, which only defines the macros, and the page
  * calls them afterwards. A cache taken when that `root` finished left every macro body to be
- * compiled again by V8 in each process that loaded it (18 template functions per warm process of `pnpm bench`; 5 after this change, macros first called by a later page).
+ * compiled again by V8 in each process that loaded it (in a warm `pnpm bench` process, 18 template
+ * functions; 5 now: macros that only a later page calls).
  * So a template whose first render finishes inside another template's first render waits for the
  * outer one, and they are stored together — still before the render returns, so a process that
  * renders once and exits leaves complete entries.
  *
  * Nunjucks renders in continuation-passing style: a `root` is running from its call until it calls
  * back, however deep the stack is by then; that is what is counted. If a render never calls back
- * (an async filter that never answers), what waits is stored after the current work instead of
- * never, as a template's code cache was before.
+ * (an async filter that never answers), what waits is stored after the current work rather than
+ * never.
  */
 export function firstRenderWatcher(
   persist: (template: ReadyTemplate) => void,
