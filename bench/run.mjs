@@ -111,7 +111,7 @@ function measure(major) {
     const started = process.hrtime.bigint();
     const out = execFileSync(
       bin,
-      [join(here, 'children', `${mode.child}.mjs`), JSON.stringify(mode.config)],
+      [...(mode.nodeArgs ?? []), join(here, 'children', `${mode.child}.mjs`), JSON.stringify(mode.config)],
       {
         encoding: 'utf8',
         env: envFor(mode.id),
@@ -121,7 +121,7 @@ function measure(major) {
     return { ...JSON.parse(out.trim().split('\n').pop()), wall };
   };
 
-  const modesFor = (name, w, { redisToo = false } = {}) => {
+  const modesFor = (name, w, { redisToo = false, eagerToo = false } = {}) => {
     const base = { templates: w.dir, pages: w.pages };
     return [
       { id: `${name}-none`, kind: 'none', child: 'none', config: base },
@@ -131,6 +131,21 @@ function measure(major) {
         child: 'precompiled',
         config: { ...base, precompiled: w.precompiled },
       },
+      // Not a target's baseline: the strongest variant of the build step found so far. With
+      // V8's --no-lazy every function is compiled when its module is, so Node's compile cache
+      // holds all of the template functions (and Nunjucks' own runtime), which it otherwise
+      // never does (it keeps only what V8 compiled eagerly). Only where there is a compile cache.
+      ...(eagerToo && compileCache
+        ? [
+            {
+              id: `${name}-precompiled-eager`,
+              kind: 'precompiled-eager',
+              child: 'precompiled',
+              nodeArgs: ['--no-lazy'],
+              config: { ...base, precompiled: w.precompiled },
+            },
+          ]
+        : []),
       {
         id: `${name}-bcc-fs`,
         kind: 'bcc-fs',
@@ -190,7 +205,7 @@ function measure(major) {
       );
     }
   };
-  const fifty = timeModes(modesFor('fifty', workloads.fifty, { redisToo: true }), allHits);
+  const fifty = timeModes(modesFor('fifty', workloads.fifty, { redisToo: true, eagerToo: true }), allHits);
   process.stdout.write(' 50 templates;');
 
   // The limit: starting Node and importing Nunjucks, plus rendering in a warm process.
@@ -305,6 +320,7 @@ const x = (ratio) => `${ratio.toFixed(2)}×`;
 const LABELS = {
   none: 'no cache (Nunjucks compiles)',
   precompiled: 'nunjucks.precompile + PrecompiledLoader',
+  'precompiled-eager': 'the same, `node --no-lazy` (V8 flag; see below)',
   'bcc-fs': 'bcc + fs, warm',
   'bcc-redis': 'bcc + redis, warm',
 };
@@ -454,6 +470,12 @@ ${sections.join('\n')}
   CommonJS module (\`bench/precompile.mjs\`), required at start; no source is read, but V8 compiles
   all of that JavaScript in every process (Node's compile cache keeps only what V8 compiled
   eagerly, and template functions run later are compiled lazily).
+- **precompiled, \`node --no-lazy\`** (Node 22 and later, 50 templates only): the same module, with
+  V8's \`--no-lazy\` flag, which compiles every function when its module is compiled. Node's compile
+  cache then holds all of the template functions and Nunjucks' runtime, which it never does
+  otherwise. Not a target's baseline: a developer flag of V8 that also compiles every function of
+  every other module eagerly (more start-up work without a primed compile cache, more memory), but
+  the strongest build-step variant found, so it is measured.
 - **bcc + fs, warm**: \`useBytecodeCache(env, new FileSystemBytecodeCache({ directory }))\`; the loader
   reads each template's source (its checksum validates the entry); the entry gives the JavaScript
   and V8's code cache, so neither Nunjucks nor V8 compiles anything, and only the templates a
@@ -466,25 +488,59 @@ ${sections.join('\n')}
 ${redisNote ? `\n${redisNote}\n` : ''}
 ## Tried, measured, and where the remaining time is
 
-- Nunjucks' own runtime (\`runtime.js\`, filters, \`lib.js\`) is compiled lazily by V8 in every
-  fresh process, during the first render: Node's compile cache keeps only eagerly compiled
-  functions, so this cost is the gap between bcc's render phase and a warm process's. Caching it
-  would mean loading Nunjucks' modules through bcc, which Node's module loader does not allow
-  without patching it; not done.
+- **Where a warm bcc process spends its load phase** (Node 24, 50 templates, \`node:crypto\` already
+  loaded, ~21 ms; instrumented, 5 runs): Nunjucks' own \`getSource\` reading each file 2.1–2.7 ms;
+  entry keys and source checksums 1.5 ms; the directory check before each read 0.45 ms; reading
+  the 50 entries 2.4 ms; decoding them 4.4 ms (1.5 ms of it the first one: importing \`node:zlib\`
+  and probing the runtime tag; CRC32 over 2.3 MB ~0.5 ms); V8 deserialising 1.35 MB of code cache
+  and running the 50 scripts 5.5 ms; Nunjucks' \`Template\` objects and bcc's loader the rest. The
+  precompiled path loads in 0.6 ms because its module is one script: its cost moves to the render
+  phase, where V8 compiles every template function. Per template, bcc's own work is ~0.2 ms of
+  JavaScript that runs cold (V8 has not optimised it yet, and compiles it lazily in every process:
+  ~2–3 ms per process, seen with \`--log-function-events\`).
+- **Node's compile cache and lazily compiled functions** (measured on Node 22.23, 24.22 and 26.12):
+  a module holding one 20,000-line function loads from the cache in ~1.9 ms, but its first call
+  still spends ~26 ms compiling, also after \`module.flushCompileCache()\` was called once the
+  function had run: the cache is made when the module compiles, and never holds a function V8
+  compiled later. A \`//# allFunctionsCalledOnLoad\` comment changes nothing (Node does not ask V8
+  to follow it). Wrapping the function in parentheses (V8 compiles such functions eagerly) puts
+  it in the cache: load 4.7 ms, first call 0.08 ms. This is why Nunjucks' runtime is compiled
+  again in every fresh process (~5 ms of bcc's render phase: \`--no-lazy\` took bcc's render
+  from 42 to 37 ms), and why caching it is not open to bcc without rewriting Nunjucks' files as
+  they load. bcc's own code is mostly class methods, which V8 compiles lazily.
+- **Node's \`--no-lazy\` makes the build step as fast as bcc** (Node 24, compile cache on, 11
+  interleaved runs): precompiled 151.2 ms, precompiled with \`--no-lazy\` 131.3 ms, bcc + fs
+  132.5 ms, bcc + fs with \`--no-lazy\` 147.8 ms (every template's code cache then holds every
+  function, so deserialising them took the load phase from 25 to 35 ms). The eagerly compiled
+  module is one script whose code all comes from Node's cache, with no per-template work; that
+  is the gap left between bcc and the build step's best case. The bench measures this mode on
+  Node 22 and 24 (above).
+- **Why the 50-template, large-app and small-page targets stay out of reach.** Against the
+  precompiled path on Node 24 bcc would need ~18 ms less on 50 templates (0.80×), ~15 ms less on
+  the large app (0.50×) and ~10 ms less on a small page (1.0×). What is left to bcc is smaller:
+  its per-template work above (~10 ms for 50 templates, of which a one-read-per-page entry format
+  could save an estimated 5–6 ms: reads, decodes and scripts, not the source checks or V8's
+  deserialisation), importing its three packages (~4.5 ms: ~2 ms of package resolution, ~1 ms
+  per module even from the compile cache, against ~0.45 ms for an empty module), \`node:zlib\`
+  (~0.8 ms) and its own lazily compiled code (~2–3 ms). The rest is Node's and V8's per process:
+  starting, importing Nunjucks, deserialising code, compiling Nunjucks' runtime, and running every
+  template function cold for the first time.
+- **Imported macro files** (fixed): the V8 code cache of a template loaded by \`{% import %}\` or
+  \`{% from … import %}\` was taken when that file's own \`root\` finished, which only defines the
+  macros, so every macro body was compiled again in each process (18 template functions per
+  warm process here). It is now taken after the outermost render that ran it (5 left: macros a
+  later page calls first).
 - Importing \`node:crypto\` costs a fresh process 5.0–6.1 ms on Node 24 and 2.5–2.8 ms on Node 20,
-  and \`node:zlib\` 1.1–1.4 ms (0.45–0.5 ms), measured with \`process.getBuiltinModule\` in a script
-  (not \`node -e\`, which has crypto loaded already): together about half of bcc's set-up phase on
-  Node 24. bcc needs them for SHA-256 (entry keys, source checksums, the environment fingerprint)
-  and CRC32 (every frame). A warm path without either (keys from a fast non-cryptographic hash,
-  which is safe because a key only finds an entry and the source check decides; sources compared
-  exactly instead of hashed; integrity without zlib) is the next lever for the small-page and
-  50-template targets; it touches the format's checks and is not started. bcc already loads both
-  on first use, not at import. SHA-256 in JavaScript, to skip the import, was measured and
-  rejected: cold JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms
+  and \`node:zlib\` 0.8–1.4 ms (0.45–0.5 ms), measured with \`process.getBuiltinModule\` in a script
+  (not \`node -e\`, which has crypto loaded already). bcc needs them for SHA-256 (entry keys, source
+  checksums, the environment fingerprint) and CRC32 (every frame), and loads both on first use,
+  not at import. SHA-256 in JavaScript, to skip the import, was measured and rejected: cold
+  JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms
   (\`packages/core/src/digest.ts\`); a 128-bit non-cryptographic hash in JavaScript over 50
   template sources (~120 KB) took 3.4–5.8 ms cold on Node 24, no better than importing
-  \`node:crypto\` and hashing with it (5.6 ms), so a crypto-free warm path would have to compare
-  sources rather than hash them.
+  \`node:crypto\` and hashing with it (5.6 ms). CRC32 stays: V8 checks a code cache's header but,
+  in release builds, not its payload, so the frame's checksum is what keeps a damaged cache from
+  V8.
 - Pug: \`createPugRenderer\` serves compiled templates without importing Pug's compiler at all,
   which took bcc from about 2.3× Pug's precompiled functions (the compiler imported only to hook
   it) to level with them. The same idea for Nunjucks was tried and dropped: Nunjucks' runtime-only
@@ -497,17 +553,14 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   be Nunjucks' own.
 - Redis: requiring ioredis takes 40–55 ms on Node 24 with the compile cache on (60 modules; its
   \`Script\` module alone loads \`node:crypto\`), more than the whole template work of the
-  precompiled path. A cache made from a plain \`redis://\` URL now reads over a RESP connection of
-  its own (\`GETRANGE\`, AUTH, SELECT; \`packages/redis/src/resp-reader.ts\`) and loads ioredis only
-  for its first write, so a warm process never imports it (was 1.33× precompiled on Node 24, 62 ms
+  precompiled path. A cache made from a plain \`redis://\` URL reads over a RESP connection of its
+  own (\`GETRANGE\`, AUTH, SELECT; \`packages/redis/src/resp-reader.ts\`) and loads ioredis only for
+  its first write, so a warm process never imports it (was 1.33× precompiled on Node 24, 62 ms
   over bcc + fs). A render also no longer re-reads and re-hashes the source of every template of
-  its page that Nunjucks already holds compiled (that took more than the reads from Redis). What
-  is left over bcc + fs is one round trip per level of each page's closure; one round trip per page
-  (its closure listed with the page's entry) is the next lever.
-- The next levers for Nunjucks, not started: one entry per page and its static dependencies (one
-  read, one deserialisation) and, for Redis, one round trip per page's closure. Entry format 2
-  (\`docs/format.md\`) already carries a dependency list with checksums, which is what a page
-  entry that embeds its layout and imports needs to be validated in one read.
+  its page that Nunjucks already holds compiled. What is left over bcc + fs (~13–17 ms) is spread
+  over the asynchronous path (promises, the socket, waiting ~4–5 ms for replies, one round trip
+  per level of each page's closure); remembering source checksums across the async path's four
+  hashing points was tried and measured no different.
 `;
 if (WRITE) {
   const docs = join(here, '..', 'docs');
