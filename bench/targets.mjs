@@ -130,9 +130,15 @@ export function explain(m) {
     `Large app: bcc loads only the templates the 5 pages reach, the precompiled path loads all 500 (${fmt(m.app.precompiled.wall)} ms vs ${fmt(m.app['bcc-fs'].wall)} ms for bcc); what is left of bcc's time is the same fixed set-up as above.`,
     `Small page: in-process, bcc takes ${fmt(m.inProcess['bcc-fs'])} ms against ${fmt(m.inProcess.precompiled)} ms: importing bcc and \`node:crypto\`/\`node:zlib\` alone costs more than the precompiled path's whole load and render, which is where this target is lost.`,
   ];
+  const eager = m.fifty['precompiled-eager'];
+  if (eager) {
+    lines.push(
+      `The precompiled module under \`node --no-lazy\` takes ${fmt(eager.wall)} ms (${(eager.wall / m.fifty['bcc-fs'].wall).toFixed(2)}× bcc + fs): every template function and Nunjucks' runtime then come from Node's compile cache, in one script with no per-template work. What separates bcc from it is its per-template loading (each source read and hashed, each entry read, decoded and run as its own script).`,
+    );
+  }
   if (m.fifty['bcc-redis']) {
     lines.push(
-      `bcc + redis: ${fmt(m.fifty['bcc-redis'].wall - m.fifty['bcc-fs'].wall)} ms over bcc + fs, for connecting and fetching each page's templates level by level before it renders (one round trip per level; ioredis is not imported by a process that only reads).`,
+      `bcc + redis: ${fmt(m.fifty['bcc-redis'].wall - m.fifty['bcc-fs'].wall)} ms over bcc + fs, spread over the asynchronous path: connecting, waiting for replies (each page's templates are fetched level by level, one round trip per level), promises and the socket; ioredis is not imported by a process that only reads.`,
     );
   }
   if (m.hbs) {
