@@ -125,4 +125,35 @@ describe('when the V8 code cache of an imported template is taken', () => {
     await handle.flush();
     expect(handle.stats.codeCachesStored).toBe(2);
   });
+
+  it('a macro file that imports another: both are stored after the page, with what the page ran', async () => {
+    const temp = tempDir();
+    cleanups.push(temp.remove);
+    writeFileSync(
+      join(temp.dir, 'base-macros.njk'),
+      `{% macro inner(x) %}<u class="bcc-inner-marker">{{ x }}</u>{% endmacro %}`,
+    );
+    writeFileSync(
+      join(temp.dir, 'macros.njk'),
+      `{% import "base-macros.njk" as base %}{% macro outer(x) %}<s class="bcc-outer-marker">{{ base.inner(x) }}</s>{% endmacro %}`,
+    );
+    writeFileSync(
+      join(temp.dir, 'page.njk'),
+      `{% import "macros.njk" as m %}{% macro local(y) %}{{ caller() }}{{ y }}{% endmacro %}{% call local("!") %}{{ m.outer("z") }}{% endcall %}`,
+    );
+    const make = () => new nunjucks.Environment(new nunjucks.FileSystemLoader(temp.dir));
+    const plain = make().render('page.njk', {});
+    const cache = new MemoryBytecodeCache();
+    const env = make();
+    const handle = useBytecodeCache(env, cache);
+    expect(env.render('page.njk', {})).toBe(plain);
+    await handle.flush();
+    expect(handle.stats.codeCachesStored).toBe(3);
+    expect((await codeCacheOf(cache, '/macros.njk')).includes('bcc-outer-marker')).toBe(true);
+    expect((await codeCacheOf(cache, 'base-macros.njk')).includes('bcc-inner-marker')).toBe(true);
+    const again = make();
+    const second = useBytecodeCache(again, cache);
+    expect(again.render('page.njk', {})).toBe(plain);
+    expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 3, codeCachesStored: 0 });
+  });
 });
