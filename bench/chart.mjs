@@ -1,7 +1,13 @@
 // An SVG bar chart of the 50-template workload: wall time per mode, grouped by Node version,
 // with the limit as a line per group. Plain SVG text, so no browser or library is needed.
 
-const COLORS = { none: '#9e9e9e', precompiled: '#5c6bc0', 'bcc-fs': '#2e7d32', 'bcc-redis': '#f9a825' };
+const COLORS = {
+  none: '#9e9e9e',
+  precompiled: '#5c6bc0',
+  'bcc-fs': '#2e7d32',
+  'bcc-fs-bundle': '#00897b',
+  'bcc-redis': '#f9a825',
+};
 const escapeXml = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function renderChart(measured, labels) {

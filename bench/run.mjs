@@ -152,6 +152,14 @@ function measure(major) {
         child: 'bcc-fs',
         config: { ...base, directory: join(root, `${name}-fs`) },
       },
+      // The working-set bundle: a cold process writes it, the next adds V8's code cache to it.
+      {
+        id: `${name}-bcc-fs-bundle`,
+        kind: 'bcc-fs-bundle',
+        child: 'bcc-fs',
+        primeRuns: 3,
+        config: { ...base, directory: join(root, `${name}-fs-bundle`), bundle: 'bench' },
+      },
       ...(redisToo && redisUrl
         ? [
             {
@@ -169,11 +177,12 @@ function measure(major) {
   const timeModes = (modes, extraCheck) => {
     const reference = run(modes[0]);
     for (const mode of modes) {
-      for (let i = 0; i < 2; i++) {
+      const primeRuns = mode.primeRuns ?? 2;
+      for (let i = 0; i < primeRuns; i++) {
         const result = run(mode);
         if (result.digest !== reference.digest)
           throw new Error(`${mode.id} on ${version} rendered other output`);
-        if (i === 1) extraCheck?.(mode, result);
+        if (i === primeRuns - 1) extraCheck?.(mode, result);
       }
     }
     const results = Object.fromEntries(modes.map((m) => [m.kind, []]));
@@ -224,13 +233,13 @@ function measure(major) {
   process.stdout.write(' large app;');
   const small = timeModes(modesFor('small', workloads.small), allHits);
   const inProcess = {};
-  for (const kind of ['none', 'precompiled', 'bcc-fs']) {
+  for (const kind of ['none', 'precompiled', 'bcc-fs', 'bcc-fs-bundle']) {
     const config = {
       mode: kind,
       templates: workloads.small.dir,
       pages: workloads.small.pages,
       precompiled: workloads.small.precompiled,
-      directory: join(root, 'small-fs'),
+      directory: join(root, kind === 'bcc-fs-bundle' ? 'small-fs-bundle' : 'small-fs'),
     };
     const list = [];
     for (let round = 0; round < RUNS; round++)
@@ -270,14 +279,14 @@ function measure(major) {
 
   // Where the time goes, for the 50-template workload.
   const phases = {};
-  for (const kind of ['none', 'precompiled', 'bcc-fs']) {
+  for (const kind of ['none', 'precompiled', 'bcc-fs', 'bcc-fs-bundle']) {
     const config = {
       templates: workloads.fifty.dir,
       pages: workloads.fifty.pages,
       templateNames: Object.keys(workloads.fifty.files),
       mode: kind,
       precompiled: workloads.fifty.precompiled,
-      directory: join(root, 'fifty-fs'),
+      directory: join(root, kind === 'bcc-fs-bundle' ? 'fifty-fs-bundle' : 'fifty-fs'),
     };
     const list = [];
     for (let round = 0; round < RUNS; round++)
@@ -322,6 +331,7 @@ const LABELS = {
   precompiled: 'nunjucks.precompile + PrecompiledLoader',
   'precompiled-eager': 'the same, `node --no-lazy` (V8 flag; see below)',
   'bcc-fs': 'bcc + fs, warm',
+  'bcc-fs-bundle': 'bcc + fs, warm, `bundle` option',
   'bcc-redis': 'bcc + redis, warm',
 };
 const HBS_LABELS = {
@@ -480,6 +490,9 @@ ${sections.join('\n')}
   reads each template's source (its checksum validates the entry); the entry gives the JavaScript
   and V8's code cache, so neither Nunjucks nor V8 compiles anything, and only the templates a
   process renders are loaded.
+- **bcc + fs, warm, \`bundle\` option**: the same, with \`{ bundle: 'bench' }\`: the templates
+  come from one working-set entry (one read, one script, one V8 code cache), written by the
+  priming runs' \`flush()\` (a cold process stores the JavaScript, the next adds V8's code cache).
 - **bcc + redis, warm**: the same entries from a local \`redis-server\`, an asynchronous store (each
   render fetches the page and what it names, level by level, skipping what Nunjucks already holds);
   reads go over the cache's own connection, so a warm process never imports ioredis.
@@ -515,16 +528,23 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   module is one script whose code all comes from Node's cache, with no per-template work; that
   is the gap left between bcc and the build step's best case. The bench measures this mode on
   Node 22 and 24 (above).
-- **Why the 50-template, large-app and small-page targets stay out of reach.** Against the
-  precompiled path on Node 24 bcc would need ~18 ms less on 50 templates (0.80×), ~15 ms less on
-  the large app (0.50×) and ~10 ms less on a small page (1.0×). What is left to bcc is smaller:
-  its per-template work above (~10 ms for 50 templates, of which a one-read-per-page entry format
-  could save an estimated 5–6 ms: reads, decodes and scripts, not the source checks or V8's
-  deserialisation), importing its three packages (~4.5 ms: ~2 ms of package resolution, ~1 ms
-  per module even from the compile cache, against ~0.45 ms for an empty module), \`node:zlib\`
-  (~0.8 ms) and its own lazily compiled code (~2–3 ms). The rest is Node's and V8's per process:
-  starting, importing Nunjucks, deserialising code, compiling Nunjucks' runtime, and running every
-  template function cold for the first time.
+- **Working-set bundles** (\`bundle\` option of \`@bcc/nunjucks\`, measured above as its own
+  mode). A prototype first: all 50 templates' JavaScript as one array script with one V8 code
+  cache, read from one file, each source still read and hashed, without bcc's packages took
+  118.9 ms against 154.1 ms for the precompiled module (0.77×) and 144.3 ms for bcc + fs in the
+  same 13 interleaved rounds on Node 24. The option built from it (one frame whose dependencies
+  are the members, all checked when it is read; members served only while their source still
+  has its checksum) measured 132.4 ms (0.86×) in those rounds. The rest of the gap to the
+  prototype is bcc's own set-up (importing its three packages, ~4.5 ms), reading every member's
+  file once more to check the bundle before Nunjucks reads it, and bcc's per-template bookkeeping.
+- **Why the large-app and small-page targets stay out of reach.** Against the precompiled path
+  on Node 24 bcc would need ~15 ms less on the large app (0.50×) and ~10 ms less on a small page
+  (1.0×). What is bcc's to remove there is smaller: importing its three packages (~4.5 ms: ~2 ms
+  of package resolution, ~1 ms per module even from the compile cache, against ~0.45 ms for an
+  empty module), \`node:zlib\` (~0.8 ms), its own lazily compiled code (~2–3 ms) and a few
+  templates' loading, which a bundle shortens little. The rest is Node's and V8's per process:
+  starting, importing Nunjucks, deserialising code, compiling Nunjucks' runtime, and running
+  every template function cold for the first time.
 - **Imported macro files** (fixed): the V8 code cache of a template loaded by \`{% import %}\` or
   \`{% from … import %}\` was taken when that file's own \`root\` finished, which only defines the
   macros, so every macro body was compiled again in each process (18 template functions per

@@ -9,6 +9,7 @@ import {
   loadTemplateSync,
   MemoryBytecodeCache,
 } from '@bcc/core';
+import { bundleNameOf, TemplateBundle } from './bundle.js';
 import { isCompileError, NunjucksTemplateEnvironment, templateProps } from './environment.js';
 import { firstRenderWatcher } from './first-render.js';
 import type {
@@ -61,7 +62,14 @@ export function useBytecodeCache(
     );
   }
   const mode: 'sync' | 'async' = requested === 'auto' ? (canRunSync(cache) ? 'sync' : 'async') : requested;
+  const bundleName = bundleNameOf(options.bundle);
+  if (bundleName !== null && mode !== 'sync') {
+    throw new BccConfigError(
+      `the bundle option needs a synchronous cache (memory, filesystem, or a tier of them); ${cache.backendName} loads asynchronously`,
+    );
+  }
   const environment = new NunjucksTemplateEnvironment(nenv);
+  const bundle = bundleName === null ? null : new TemplateBundle(cache, environment, bundleName);
   // Counters and the writes no render waits for: shared engine-side bookkeeping (@bcc/core).
   const session = new EngineSession(options.onError);
   const stats = session.stats;
@@ -151,12 +159,14 @@ export function useBytecodeCache(
   const load = {
     scriptFilename: (info: LoaderSourceInfo, name: string) => info.path ?? name,
     sync(info: LoaderSourceInfo, name: string, source: string): ReadyTemplate {
-      return readyTemplate(
-        loadTemplateSync(cache, environment, templateOf(info, name, source), {
-          ...loadOptions,
-          scriptFilename: info.path ?? name,
-        }),
-      );
+      const fromBundle = bundle?.serve(info, source);
+      if (fromBundle) return fromBundle;
+      const loaded = loadTemplateSync(cache, environment, templateOf(info, name, source), {
+        ...loadOptions,
+        scriptFilename: info.path ?? name,
+      });
+      bundle?.record(info, loaded);
+      return readyTemplate(loaded);
     },
     async async(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
       const fingerprint = environment.fingerprint;
@@ -414,7 +424,10 @@ export function useBytecodeCache(
     environment,
     mode,
     stats,
-    flush: () => session.flush(),
+    flush: () => {
+      bundle?.write();
+      return session.flush();
+    },
     warm(warmOptions?: WarmOptions) {
       return warmTemplates(nenv, cache, environment, warmOptions);
     },

@@ -28,6 +28,23 @@ export interface UseBytecodeCacheOptions {
    */
   strings?: boolean;
   /**
+   * Keep the templates this process loads as one working-set bundle as well, under this name
+   * (`true`: `'default'`): the next processes read it as one entry and run it as one script with
+   * one V8 code cache, instead of one entry and one script per template. For processes that render
+   * the same pages (serverless functions, workers, a site's fixed set of pages). Synchronous caches
+   * only (memory, filesystem, tiers of them). Default: none.
+   *
+   * Written by `flush()`: call it once the process has rendered what it renders (after start-up
+   * traffic, or at shutdown). The first process that flushes stores the templates it loaded; the
+   * next one that renders from the bundle adds V8's code cache; later processes load the set at
+   * once. The bundle is refused as a whole when one of its files changed, when the environment's
+   * configuration (filters, extensions, options) changed, or under another Node; templates then
+   * load one by one as without it, and the next `flush()` writes a new bundle. A process that needs
+   * templates outside the bundle loads those one by one; a bundle with a V8 code cache is not
+   * replaced by such a process.
+   */
+  bundle?: string | boolean;
+  /**
    * Called when a background write fails and the cache was made with `ignoreErrors: false`.
    * Default: a process warning. Rendering never fails because of a write.
    */
@@ -57,7 +74,11 @@ export interface NunjucksBytecodeCache {
   /** Whether templates load synchronously or through callbacks. */
   readonly mode: 'sync' | 'async';
   readonly stats: NunjucksCacheStats;
-  /** Resolves when every write started so far (code caches taken after first renders) is done. */
+  /**
+   * Writes the working-set bundle when the `bundle` option asks for one and this process has one
+   * to give, then resolves when every write started so far (code caches taken after first
+   * renders) is done.
+   */
   flush(): Promise<void>;
   /** Compiles and stores every template the environment's loaders can see (see {@link warmBytecodeCache}). */
   warm(options?: WarmOptions): Promise<WarmReport>;

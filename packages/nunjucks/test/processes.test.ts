@@ -45,3 +45,24 @@ describe.each([
     expect(warm.stats!.cacheV8).toBeGreaterThan(0);
   });
 });
+
+// The working-set bundle: what V8 accepts has to be checked across processes.
+describe('fresh processes, a working-set bundle', () => {
+  const cache = tempDir();
+  afterAll(() => cache.remove());
+
+  it('is written by the first process, given V8 code by the second, and loads every template in the third', async () => {
+    const plain = await renderInFreshProcess({ api: 'sync' });
+    const config = { api: 'sync', cache: 'fs', cacheDir: cache.dir, bundle: 'site' };
+    const first = await renderInFreshProcess(config);
+    expect(first.outputs).toEqual(plain.outputs);
+    expect(first.stats!.compiled).toBeGreaterThan(0);
+    const second = await renderInFreshProcess(config);
+    expect(second.outputs).toEqual(plain.outputs);
+    expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 0 });
+    const third = await renderInFreshProcess(config);
+    expect(third.outputs).toEqual(plain.outputs);
+    expect(third.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
+    expect(third.stats!.cacheV8).toBe(first.stats!.compiled);
+  });
+});

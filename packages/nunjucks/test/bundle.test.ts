@@ -1,0 +1,219 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BccConfigError, inspectFrame, MemoryBytecodeCache } from '@bcc/core';
+import { FileSystemBytecodeCache } from '@bcc/fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type TemplateLoadEvent, useBytecodeCache } from '../src/index.js';
+import { AsyncOnlyCache, copyOfTemplates, type FixtureEnvironment, fixtures, tempDir } from './helpers.js';
+
+const { context, syncPages } = fixtures;
+
+function renderAll(env: FixtureEnvironment): Record<string, string> {
+  return Object.fromEntries(syncPages.map((page) => [page, env.render(page, context)]));
+}
+
+/** The names of the entries a cache holds (bundles are named `bundle:<name>`). */
+async function entryNames(cache: MemoryBytecodeCache): Promise<string[]> {
+  const names: string[] = [];
+  for await (const { key } of cache.listEntries()) {
+    const inspected = inspectFrame((await cache.readEntry(key))!);
+    if (inspected.ok) names.push(inspected.info.name);
+  }
+  return names;
+}
+
+/** One "process": a fresh environment over the shared cache, rendering every page, then flush(). */
+async function processRun(cache: MemoryBytecodeCache, dir?: string) {
+  const env = fixtures.createEnvironment(dir ? { dir } : {});
+  const events: TemplateLoadEvent[] = [];
+  const handle = useBytecodeCache(env, cache, { bundle: 'site', onLoad: (event) => events.push(event) });
+  const hitsBefore = cache.stats.hits + cache.stats.misses;
+  const output = renderAll(env);
+  const reads = cache.stats.hits + cache.stats.misses - hitsBefore;
+  const writesBefore = cache.stats.writes;
+  await handle.flush();
+  return {
+    output,
+    reads,
+    events,
+    stats: { ...handle.stats },
+    bundleWrites: cache.stats.writes - writesBefore,
+  };
+}
+
+describe('working-set bundles (option bundle)', () => {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it('the first process stores its templates as one entry, the next adds V8 code, later ones read one entry', async () => {
+    const plain = renderAll(fixtures.createEnvironment());
+    const cache = new MemoryBytecodeCache();
+
+    const first = await processRun(cache);
+    expect(first.output).toEqual(plain);
+    expect(first.stats.compiled).toBe(11);
+    expect(first.bundleWrites).toBe(1);
+    expect(await entryNames(cache)).toContain('bundle:site');
+
+    // The bundle has no V8 code yet: its templates come from it (one read), compiled by V8 now.
+    const second = await processRun(cache);
+    expect(second.output).toEqual(plain);
+    expect(second.reads).toBe(1);
+    expect(second.stats).toMatchObject({ compiled: 0, cache: 11, cacheV8: 0 });
+    expect(second.bundleWrites).toBe(1);
+
+    const third = await processRun(cache);
+    expect(third.output).toEqual(plain);
+    expect(third.reads).toBe(1);
+    expect(third.stats).toMatchObject({ compiled: 0, cache: 0, cacheV8: 11 });
+    expect(third.events.every((event) => event.from === 'cache+v8')).toBe(true);
+    // A process that only used a complete bundle writes nothing.
+    expect(third.bundleWrites).toBe(0);
+  });
+
+  it('refuses the whole bundle when one of its files changed, serves the rest one by one, and writes a new one', async () => {
+    const copy = copyOfTemplates();
+    cleanups.push(copy.remove);
+    const cache = new MemoryBytecodeCache();
+    await processRun(cache, copy.dir);
+    await processRun(cache, copy.dir);
+
+    const file = join(copy.dir, 'partials', 'post.njk');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}<!-- edited -->`);
+    const plain = renderAll(fixtures.createEnvironment({ dir: copy.dir }));
+    const edited = await processRun(cache, copy.dir);
+    expect(edited.output).toEqual(plain);
+    expect(cache.stats.rejected.dependency).toBeGreaterThanOrEqual(1);
+    // The edited template compiles; the others come from their own entries.
+    expect(edited.stats.compiled).toBe(1);
+    expect(edited.stats.cacheV8).toBe(10);
+    expect(edited.bundleWrites).toBe(1);
+
+    // The new bundle holds the edited file as it is now.
+    await processRun(cache, copy.dir);
+    const after = await processRun(cache, copy.dir);
+    expect(after.output).toEqual(plain);
+    expect(after.reads).toBe(1);
+    expect(after.stats).toMatchObject({ compiled: 0, cacheV8: 11 });
+  });
+
+  it('does not serve a template whose source changed after the bundle was read', async () => {
+    const copy = copyOfTemplates();
+    cleanups.push(copy.remove);
+    const cache = new MemoryBytecodeCache();
+    await processRun(cache, copy.dir);
+    await processRun(cache, copy.dir);
+
+    const env = fixtures.createEnvironment({ dir: copy.dir, noCache: true });
+    const handle = useBytecodeCache(env, cache, { bundle: 'site' });
+    expect(env.render('pages/home.njk', context)).toBe(
+      fixtures.createEnvironment({ dir: copy.dir }).render('pages/home.njk', context),
+    );
+    const file = join(copy.dir, 'pages', 'home.njk');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('<h1>', '<h1>changed after the bundle was read '));
+    const rendered = env.render('pages/home.njk', context);
+    expect(rendered).toContain('changed after the bundle was read');
+    expect(rendered).toBe(fixtures.createEnvironment({ dir: copy.dir }).render('pages/home.njk', context));
+    expect(handle.stats.compiled).toBe(1);
+  });
+
+  it('stops serving from the bundle when the environment changes what templates compile to', async () => {
+    const cache = new MemoryBytecodeCache();
+    await processRun(cache);
+    await processRun(cache);
+
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, cache, { bundle: 'site' });
+    env.render('pages/home.njk', context);
+    expect(handle.stats.cacheV8).toBeGreaterThan(0);
+    const before = handle.stats.cacheV8;
+    // An async filter changes the generated code (and the fingerprint).
+    env.addFilter(
+      'later',
+      (value: unknown, done: (error: null, result: string) => void) => done(null, String(value)),
+      true,
+    );
+    const plainEnv = fixtures.createEnvironment();
+    plainEnv.addFilter(
+      'later',
+      (value: unknown, done: (error: null, result: string) => void) => done(null, String(value)),
+      true,
+    );
+    expect(env.render('pages/list.njk', context)).toBe(plainEnv.render('pages/list.njk', context));
+    expect(handle.stats.cacheV8).toBe(before);
+    expect(handle.stats.compiled).toBeGreaterThan(0);
+  });
+
+  it('ignores a bundle entry whose code is not what bcc writes, and renders as without it', async () => {
+    const plain = renderAll(fixtures.createEnvironment());
+    const home = join(fixtures.templatesDir, 'pages/home.njk');
+    const cases = [
+      '[1]',
+      '"not an array"',
+      '[(function () {\n',
+      '[]',
+      '[(function () {\n}), (function () {\n})]',
+    ];
+    for (const js of cases) {
+      const cache = new MemoryBytecodeCache();
+      await processRun(cache);
+      const env = fixtures.createEnvironment();
+      const handle = useBytecodeCache(env, cache, { bundle: 'site' });
+      // Other code under the bundle's key, listing one member with its true checksum, so that
+      // only the check of the code's shape stands between it and a render.
+      const bucket = cache.createBucket(
+        { fingerprint: handle.environment.fingerprint },
+        'bundle:site',
+        '\0bundle',
+        'bcc:nunjucks-bundle:1',
+      );
+      bucket.code = {
+        js,
+        dependencies: [{ name: home, checksum: cache.getSourceChecksum(readFileSync(home, 'utf8')) }],
+      };
+      expect(cache.setBucketSync(bucket)).toBe(true);
+      expect(renderAll(env), js).toEqual(plain);
+      // Every template came from its own entry.
+      expect(handle.stats.cacheV8, js).toBe(11);
+    }
+  });
+
+  it('needs a synchronous cache and a sensible name', () => {
+    const env = fixtures.createEnvironment();
+    expect(() => useBytecodeCache(env, new AsyncOnlyCache(), { bundle: true })).toThrow(BccConfigError);
+    expect(() =>
+      useBytecodeCache(fixtures.createEnvironment(), new MemoryBytecodeCache(), { bundle: '' }),
+    ).toThrow(BccConfigError);
+    expect(() =>
+      useBytecodeCache(fixtures.createEnvironment(), new MemoryBytecodeCache(), { bundle: 'x'.repeat(201) }),
+    ).toThrow(BccConfigError);
+    expect(() =>
+      useBytecodeCache(fixtures.createEnvironment(), new MemoryBytecodeCache(), {
+        bundle: 42 as unknown as string,
+      }),
+    ).toThrow(BccConfigError);
+  });
+
+  it('signs the bundle like any entry: a process with another secret does not use it', async () => {
+    const plain = renderAll(fixtures.createEnvironment());
+    const dir = tempDir('bcc-bundle-signed-');
+    cleanups.push(dir.remove);
+    const run = async (secret: string) => {
+      const env = fixtures.createEnvironment();
+      const handle = useBytecodeCache(env, new FileSystemBytecodeCache({ directory: dir.dir, secret }), {
+        bundle: 'site',
+      });
+      const output = renderAll(env);
+      await handle.flush();
+      return { output, stats: { ...handle.stats } };
+    };
+    await run('one');
+    await run('one');
+    expect((await run('one')).stats).toMatchObject({ compiled: 0, cacheV8: 11 });
+    const other = await run('two');
+    expect(other.output).toEqual(plain);
+    expect(other.stats).toMatchObject({ compiled: 11, cache: 0, cacheV8: 0 });
+  });
+});
