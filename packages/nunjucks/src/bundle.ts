@@ -28,6 +28,11 @@ export function bundleNameOf(option: string | boolean | undefined): string | nul
 const BUNDLE_SOURCE = 'bcc:nunjucks-bundle:1';
 /** No template file has a NUL in its path, so a bundle's key never equals a template's. */
 const BUNDLE_FILENAME = '\0bundle';
+/**
+ * Members a bundle holds at most. A bundle is read by checking every member's file, so an entry
+ * listing more (only a store writer could make one) is refused after this many checks.
+ */
+export const MAX_BUNDLE_MEMBERS = 2_000;
 /** The shape of every template's stored JavaScript (see `NunjucksTemplateEnvironment.compile`). */
 const FACTORY_START = '(function () {\n';
 const FACTORY_END = '\n})';
@@ -122,9 +127,9 @@ export class TemplateBundle {
     const checksumOf = this.#checksumOf;
     // Only members whose file holds the source the loader gave: a bundle of anything else would
     // be refused by every process that reads it.
-    const members = [...this.#recorded.values()].filter(
-      (member) => sourceFileChecksum(member.path, checksumOf) === member.checksum,
-    );
+    const members = [...this.#recorded.values()]
+      .filter((member) => sourceFileChecksum(member.path, checksumOf) === member.checksum)
+      .slice(0, MAX_BUNDLE_MEMBERS);
     if (members.length === 0) return;
     this.#store(this.#environment.fingerprint, {
       js: `[\n${members.map((member) => member.js).join(',\n')}\n]`,
@@ -135,10 +140,12 @@ export class TemplateBundle {
   readonly #checksumOf = (source: string): string => this.#cache.getSourceChecksum(source);
 
   #bucketEnvironment(fingerprint: string): BucketEnvironment {
+    let checked = 0;
     return {
       fingerprint,
       engine: this.#environment.engine,
-      dependencyChecksum: (path, checksumOf) => sourceFileChecksum(path, checksumOf),
+      dependencyChecksum: (path, checksumOf) =>
+        ++checked > MAX_BUNDLE_MEMBERS ? undefined : sourceFileChecksum(path, checksumOf),
     };
   }
 

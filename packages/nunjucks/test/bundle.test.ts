@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { BccConfigError, inspectFrame, MemoryBytecodeCache } from '@bcc/core';
 import { FileSystemBytecodeCache } from '@bcc/fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_BUNDLE_MEMBERS } from '../src/bundle.js';
 import { type TemplateLoadEvent, useBytecodeCache } from '../src/index.js';
 import { AsyncOnlyCache, copyOfTemplates, type FixtureEnvironment, fixtures, tempDir } from './helpers.js';
 
@@ -178,6 +179,31 @@ describe('working-set bundles (option bundle)', () => {
       // Every template came from its own entry.
       expect(handle.stats.cacheV8, js).toBe(11);
     }
+  });
+
+  it(`refuses a bundle that lists more than ${MAX_BUNDLE_MEMBERS} members, after that many file checks`, async () => {
+    const cache = new MemoryBytecodeCache();
+    const env = fixtures.createEnvironment();
+    const handle = useBytecodeCache(env, cache, { bundle: 'site' });
+    const home = join(fixtures.templatesDir, 'pages/home.njk');
+    const checksum = cache.getSourceChecksum(readFileSync(home, 'utf8'));
+    const count = MAX_BUNDLE_MEMBERS + 1;
+    const bucket = cache.createBucket(
+      { fingerprint: handle.environment.fingerprint },
+      'bundle:site',
+      '\0bundle',
+      'bcc:nunjucks-bundle:1',
+    );
+    bucket.code = {
+      js: `[${Array.from({ length: count }, () => '(function () {\n})').join(',')}]`,
+      dependencies: Array.from({ length: count }, () => ({ name: home, checksum })),
+    };
+    expect(cache.setBucketSync(bucket)).toBe(true);
+    expect(env.render('pages/home.njk', context)).toBe(
+      fixtures.createEnvironment().render('pages/home.njk', context),
+    );
+    expect(cache.stats.rejected.dependency).toBe(1);
+    expect(handle.stats.compiled).toBeGreaterThan(0);
   });
 
   it('needs a synchronous cache and a sensible name', () => {
