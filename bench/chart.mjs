@@ -7,6 +7,7 @@ const COLORS = {
   'bcc-fs': '#2e7d32',
   'bcc-fs-bundle': '#00897b',
   'bcc-redis': '#f9a825',
+  'bcc-redis-bundle': '#ef6c00',
 };
 const escapeXml = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

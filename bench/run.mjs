@@ -168,6 +168,18 @@ function measure(major) {
               child: 'bcc-redis',
               config: { ...base, redis: redisUrl, prefix: `bench/${process.pid}/${major}/` },
             },
+            {
+              id: `${name}-bcc-redis-bundle`,
+              kind: 'bcc-redis-bundle',
+              child: 'bcc-redis',
+              primeRuns: 3,
+              config: {
+                ...base,
+                redis: redisUrl,
+                prefix: `bench/${process.pid}/${major}/bundle/`,
+                bundle: 'bench',
+              },
+            },
           ]
         : []),
     ];
@@ -333,6 +345,7 @@ const LABELS = {
   'bcc-fs': 'bcc + fs, warm',
   'bcc-fs-bundle': 'bcc + fs, warm, `bundle` option',
   'bcc-redis': 'bcc + redis, warm',
+  'bcc-redis-bundle': 'bcc + redis, warm, `bundle` option',
 };
 const HBS_LABELS = {
   none: 'no cache (Handlebars compiles)',
@@ -493,6 +506,8 @@ ${sections.join('\n')}
 - **bcc + fs, warm, \`bundle\` option**: the same, with \`{ bundle: 'bench' }\`: the templates
   come from one working-set entry (one read, one script, one V8 code cache), written by the
   priming runs' \`flush()\` (a cold process stores the JavaScript, the next adds V8's code cache).
+- **bcc + redis, warm, \`bundle\` option**: the same with a working-set bundle: one read from
+  Redis for the 50 templates instead of one round trip per template.
 - **bcc + redis, warm**: the same entries from a local \`redis-server\`, an asynchronous store (each
   render fetches the page and what it names, level by level, skipping what Nunjucks already holds);
   reads go over the cache's own connection, so a warm process never imports ioredis.

@@ -10,6 +10,7 @@ import {
   type LoadedTemplate,
   sourceFileChecksum,
 } from '@bcc/core';
+import { staticDependencies } from './dependencies.js';
 import type { NunjucksTemplateEnvironment } from './environment.js';
 import type { LoaderSourceInfo } from './internals.js';
 import type { ReadyTemplate } from './ready.js';
@@ -76,14 +77,44 @@ export class TemplateBundle {
   readonly #cache: BytecodeCache;
   readonly #environment: NunjucksTemplateEnvironment;
   readonly #name: string;
+  readonly #synchronous: boolean;
   #state: Loaded | 'unread' | 'absent' = 'unread';
+  #reading: Promise<void> | null = null;
   readonly #recorded = new Map<string, Member>();
+  readonly #ready = new Map<number, ReadyTemplate>();
   #served = 0;
 
-  constructor(cache: BytecodeCache, environment: NunjucksTemplateEnvironment, name: string) {
+  /** `synchronous`: the cache loads and stores synchronously (else through promises). */
+  constructor(
+    cache: BytecodeCache,
+    environment: NunjucksTemplateEnvironment,
+    name: string,
+    synchronous: boolean,
+  ) {
     this.#cache = cache;
     this.#environment = environment;
     this.#name = `bundle:${name}`;
+    this.#synchronous = synchronous;
+  }
+
+  /** Reads the bundle from an asynchronous store, once; {@link serve} answers from it afterwards. */
+  ready(): Promise<void> {
+    if (this.#state !== 'unread') return Promise.resolve();
+    this.#reading ??= (async () => {
+      const fingerprint = this.#environment.fingerprint;
+      const bucket = await this.#cache.getBucket(
+        this.#bucketEnvironment(fingerprint),
+        this.#name,
+        BUNDLE_FILENAME,
+        BUNDLE_SOURCE,
+      );
+      if (this.#state === 'unread') this.#state = this.#instantiate(fingerprint, bucket.code) ?? 'absent';
+    })().catch((error: unknown) => {
+      // A store that throws (ignoreErrors: false) fails this load, not every later one.
+      this.#state = 'absent';
+      throw error;
+    });
+    return this.#reading;
   }
 
   /** The bundle's template for this source, or `null` when the bundle does not have it as it is now. */
@@ -95,14 +126,25 @@ export class TemplateBundle {
     const member = loaded.members.get(path);
     if (member === undefined || this.#cache.getSourceChecksum(source) !== member.checksum) return null;
     this.#served++;
-    return {
-      value: loaded.factories[member.index],
-      from: loaded.from,
-      codeCache: loaded.codeCache,
-      // Bundles are for synchronous caches, which never prefetch.
-      dependencies: [],
-      persist: null,
-    };
+    let template = this.#ready.get(member.index);
+    if (template === undefined) {
+      const factory = loaded.factories[member.index] as () => unknown;
+      let dependencies: readonly string[] | undefined;
+      template = {
+        value: factory,
+        from: loaded.from,
+        codeCache: loaded.codeCache,
+        // What an asynchronous store's prefetch walks on to: the names the member's code loads
+        // by literal name, read off its source as V8 keeps it.
+        get dependencies() {
+          dependencies ??= staticDependencies(Function.prototype.toString.call(factory));
+          return dependencies;
+        },
+        persist: null,
+      };
+      this.#ready.set(member.index, template);
+    }
+    return template;
   }
 
   /** A template this process loaded on its own: a member of the bundle `flush()` may write. */
@@ -116,12 +158,12 @@ export class TemplateBundle {
   }
 
   /** Stores the bundle when this process has one to give (see the class comment). */
-  write(): void {
+  async write(): Promise<void> {
     const state = this.#state;
     if (typeof state === 'object') {
       if (state.code === null || this.#served === 0) return;
       if (state.fingerprint !== this.#environment.fingerprint) return;
-      this.#store(state.fingerprint, { ...state.code, v8: state.script.createCodeCache() });
+      await this.#store(state.fingerprint, { ...state.code, v8: state.script.createCodeCache() });
       return;
     }
     const checksumOf = this.#checksumOf;
@@ -131,7 +173,7 @@ export class TemplateBundle {
       .filter((member) => sourceFileChecksum(member.path, checksumOf) === member.checksum)
       .slice(0, MAX_BUNDLE_MEMBERS);
     if (members.length === 0) return;
-    this.#store(this.#environment.fingerprint, {
+    await this.#store(this.#environment.fingerprint, {
       js: `[\n${members.map((member) => member.js).join(',\n')}\n]`,
       dependencies: members.map((member) => ({ name: member.path, checksum: member.checksum })),
     });
@@ -149,7 +191,7 @@ export class TemplateBundle {
     };
   }
 
-  #store(fingerprint: string, code: BucketCode): void {
+  async #store(fingerprint: string, code: BucketCode): Promise<void> {
     const bucket = this.#cache.createBucket(
       this.#bucketEnvironment(fingerprint),
       this.#name,
@@ -157,21 +199,31 @@ export class TemplateBundle {
       BUNDLE_SOURCE,
     );
     bucket.code = code;
-    this.#cache.setBucketSync(bucket);
+    if (this.#synchronous) this.#cache.setBucketSync(bucket);
+    else await this.#cache.setBucket(bucket);
   }
 
-  /** Reads the bundle once, at the first template load; `null` when there is none to use. */
+  /**
+   * The bundle: read now from a synchronous store at the first template load, or what
+   * {@link ready} read from an asynchronous one (nothing before it has); `null` when none is usable.
+   */
   #load(): Loaded | null {
-    if (this.#state !== 'unread') return this.#state === 'absent' ? null : this.#state;
-    this.#state = 'absent';
-    const fingerprint = this.#environment.fingerprint;
-    const bucket = this.#cache.getBucketSync(
-      this.#bucketEnvironment(fingerprint),
-      this.#name,
-      BUNDLE_FILENAME,
-      BUNDLE_SOURCE,
-    );
-    const code = bucket.code;
+    if (this.#state === 'unread' && this.#synchronous) {
+      this.#state = 'absent';
+      const fingerprint = this.#environment.fingerprint;
+      const bucket = this.#cache.getBucketSync(
+        this.#bucketEnvironment(fingerprint),
+        this.#name,
+        BUNDLE_FILENAME,
+        BUNDLE_SOURCE,
+      );
+      this.#state = this.#instantiate(fingerprint, bucket.code) ?? 'absent';
+    }
+    return typeof this.#state === 'object' ? this.#state : null;
+  }
+
+  /** Runs a bundle's script; `null` when there is none, or it is not an array of templates. */
+  #instantiate(fingerprint: string, code: BucketCode | null): Loaded | null {
     const dependencies = code?.dependencies;
     if (!code || !dependencies || dependencies.length === 0) return null;
     let script: Instantiated<unknown>;
@@ -191,7 +243,7 @@ export class TemplateBundle {
     const members = new Map(
       dependencies.map((member, index) => [member.name, { checksum: member.checksum, index }] as const),
     );
-    const loaded: Loaded = {
+    return {
       fingerprint,
       members,
       factories,
@@ -201,7 +253,5 @@ export class TemplateBundle {
       from: code.v8 ? 'cache+v8' : 'cache',
       codeCache: script.codeCache,
     };
-    this.#state = loaded;
-    return loaded;
   }
 }

@@ -63,13 +63,9 @@ export function useBytecodeCache(
   }
   const mode: 'sync' | 'async' = requested === 'auto' ? (canRunSync(cache) ? 'sync' : 'async') : requested;
   const bundleName = bundleNameOf(options.bundle);
-  if (bundleName !== null && mode !== 'sync') {
-    throw new BccConfigError(
-      `the bundle option needs a synchronous cache (memory, filesystem, or a tier of them); ${cache.backendName} loads asynchronously`,
-    );
-  }
   const environment = new NunjucksTemplateEnvironment(nenv);
-  const bundle = bundleName === null ? null : new TemplateBundle(cache, environment, bundleName);
+  const bundle =
+    bundleName === null ? null : new TemplateBundle(cache, environment, bundleName, mode === 'sync');
   // Counters and the writes no render waits for: shared engine-side bookkeeping (@bcc/core).
   const session = new EngineSession(options.onError);
   const stats = session.stats;
@@ -170,10 +166,19 @@ export function useBytecodeCache(
     },
     async async(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
       const fingerprint = environment.fingerprint;
+      if (bundle) {
+        await bundle.ready();
+        const fromBundle = bundle.serve(info, source);
+        if (fromBundle && environment.fingerprint === fingerprint) {
+          if (!loadedFor.has(fromBundle)) loadedFor.set(fromBundle, fingerprint);
+          return fromBundle;
+        }
+      }
       const loaded = await loadTemplate(cache, environment, templateOf(info, name, source), {
         ...loadOptions,
         scriptFilename: info.path ?? name,
       });
+      bundle?.record(info, loaded);
       // The entry of a fresh compile is written in the background: the render does not wait
       // for the store, and flush() does.
       track(loaded.stored);
@@ -424,9 +429,9 @@ export function useBytecodeCache(
     environment,
     mode,
     stats,
-    flush: () => {
-      bundle?.write();
-      return session.flush();
+    flush: async () => {
+      await bundle?.write();
+      await session.flush();
     },
     warm(warmOptions?: WarmOptions) {
       return warmTemplates(nenv, cache, environment, warmOptions);

@@ -31,8 +31,8 @@ export interface UseBytecodeCacheOptions {
    * Keep the templates this process loads as one working-set bundle as well, under this name
    * (`true`: `'default'`): the next processes read it as one entry and run it as one script with
    * one V8 code cache, instead of one entry and one script per template. For processes that render
-   * the same pages (serverless functions, workers, a site's fixed set of pages). Synchronous caches
-   * only (memory, filesystem, tiers of them). Default: none.
+   * the same pages (serverless functions, workers, a site's fixed set of pages). Any store; with an
+   * asynchronous one it is one read instead of one round trip per template. Default: none.
    *
    * Written by `flush()`: call it once the process has rendered what it renders (after start-up
    * traffic, or at shutdown). The first process that flushes stores the templates it loaded; the

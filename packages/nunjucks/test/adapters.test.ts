@@ -99,3 +99,22 @@ describe.each([
     expect(warm.stats!.cacheV8).toBeGreaterThan(0);
   });
 });
+
+// A working-set bundle from Redis: one read instead of one per template, across real processes.
+describe('fresh processes through redis with a working-set bundle', () => {
+  it('is written by the first process, given V8 code by the second, and read at once by the third', async () => {
+    const prefix = `bcc-nunjucks-test/${process.pid}/redis-bundle/`;
+    const plain = await renderInFreshProcess({ api: 'async' });
+    const config = { ...stores.redis, prefix, api: 'async', bundle: 'site' };
+    const first = await renderInFreshProcess(config);
+    expect(first.outputs).toEqual(plain.outputs);
+    expect(first.stats!.compiled).toBeGreaterThan(0);
+    const second = await renderInFreshProcess(config);
+    expect(second.outputs).toEqual(plain.outputs);
+    expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 0 });
+    const third = await renderInFreshProcess(config);
+    expect(third.outputs).toEqual(plain.outputs);
+    expect(third.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
+    expect(third.stats!.cacheV8).toBe(first.stats!.compiled);
+  });
+});

@@ -5,7 +5,14 @@ import { FileSystemBytecodeCache } from '@bcc/fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BUNDLE_MEMBERS } from '../src/bundle.js';
 import { type TemplateLoadEvent, useBytecodeCache } from '../src/index.js';
-import { AsyncOnlyCache, copyOfTemplates, type FixtureEnvironment, fixtures, tempDir } from './helpers.js';
+import {
+  AsyncOnlyCache,
+  copyOfTemplates,
+  type FixtureEnvironment,
+  fixtures,
+  renderAsync,
+  tempDir,
+} from './helpers.js';
 
 const { context, syncPages } = fixtures;
 
@@ -206,9 +213,37 @@ describe('working-set bundles (option bundle)', () => {
     expect(handle.stats.compiled).toBeGreaterThan(0);
   });
 
-  it('needs a synchronous cache and a sensible name', () => {
-    const env = fixtures.createEnvironment();
-    expect(() => useBytecodeCache(env, new AsyncOnlyCache(), { bundle: true })).toThrow(BccConfigError);
+  it('works the same over an asynchronous store, with the callback API', async () => {
+    const pages = [...syncPages, ...fixtures.asyncPages];
+    const renderEvery = async (env: FixtureEnvironment) =>
+      Object.fromEntries(
+        await Promise.all(pages.map(async (page) => [page, await renderAsync(env, page, context)])),
+      );
+    const plain = await renderEvery(fixtures.createEnvironment());
+    const cache = new AsyncOnlyCache();
+    const runOnce = async () => {
+      const env = fixtures.createEnvironment();
+      const handle = useBytecodeCache(env, cache, { bundle: 'site' });
+      expect(handle.mode).toBe('async');
+      const readsBefore = cache.stats.hits + cache.stats.misses;
+      const output = await renderEvery(env);
+      const reads = cache.stats.hits + cache.stats.misses - readsBefore;
+      await handle.flush();
+      return { output, reads, stats: { ...handle.stats } };
+    };
+    const first = await runOnce();
+    expect(first.output).toEqual(plain);
+    const second = await runOnce();
+    expect(second.output).toEqual(plain);
+    expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 0 });
+    const third = await runOnce();
+    expect(third.output).toEqual(plain);
+    expect(third.reads).toBe(1);
+    expect(third.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
+    expect(third.stats.cacheV8).toBe(first.stats.compiled);
+  });
+
+  it('needs a sensible name', () => {
     expect(() =>
       useBytecodeCache(fixtures.createEnvironment(), new MemoryBytecodeCache(), { bundle: '' }),
     ).toThrow(BccConfigError);
