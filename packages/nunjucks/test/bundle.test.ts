@@ -243,6 +243,49 @@ describe('working-set bundles (option bundle)', () => {
     expect(third.stats.cacheV8).toBe(first.stats.compiled);
   });
 
+  it('a store failing on the bundle read fails nothing else (strict mode: the render that needed it)', async () => {
+    const plain = await renderAsync(fixtures.createEnvironment(), 'pages/home.njk', context);
+    // A store that fails every read of the bundle entry, and answers the others.
+    class SickStore extends AsyncOnlyCache {
+      override async loadBytecode(bucket: Parameters<AsyncOnlyCache['loadBytecode']>[0]): Promise<void> {
+        if (bucket.name?.startsWith('bundle:')) throw new Error('connection reset');
+        await super.loadBytecode(bucket);
+      }
+    }
+    for (const ignoreErrors of [true, false]) {
+      const cache = new SickStore();
+      (cache as unknown as { ignoreErrors: boolean }).ignoreErrors = ignoreErrors;
+      const env = fixtures.createEnvironment();
+      const handle = useBytecodeCache(env, cache, { bundle: 'site' });
+      const first = await renderAsync(env, 'pages/home.njk', context).catch((error: Error) => error);
+      if (ignoreErrors) {
+        expect(first).toBe(plain);
+        // Reported (a process warning, or onError), counted, and taken as a miss.
+        expect(cache.stats.errors).toBeGreaterThanOrEqual(1);
+        expect(await renderAsync(env, 'pages/list.njk', context)).toBe(
+          await renderAsync(fixtures.createEnvironment(), 'pages/list.njk', context),
+        );
+      } else {
+        // Strict mode (ignoreErrors: false) reports the failed read to the render that needed it,
+        // as it does for any entry.
+        expect(first).toBeInstanceOf(Error);
+      }
+      await handle.flush();
+    }
+  });
+
+  it('a bundle larger than the store takes is not stored, and nothing else changes', async () => {
+    const plain = renderAll(fixtures.createEnvironment());
+    // Room for each template's entry (at most ~17 KB here), not for all of them in one.
+    const cache = new MemoryBytecodeCache({ maxBytes: 30_000 });
+    const first = await processRun(cache);
+    expect(first.output).toEqual(plain);
+    expect(await entryNames(cache)).not.toContain('bundle:site');
+    const second = await processRun(cache);
+    expect(second.output).toEqual(plain);
+    expect(second.stats.compiled + second.stats.cache + second.stats.cacheV8).toBe(11);
+  });
+
   it('needs a sensible name', () => {
     expect(() =>
       useBytecodeCache(fixtures.createEnvironment(), new MemoryBytecodeCache(), { bundle: '' }),
