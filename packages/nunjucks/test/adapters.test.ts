@@ -10,17 +10,14 @@ import {
   type TestServer,
 } from '@bcc/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtures } from './helpers.js';
+import { expectBundleLifecycle, type FreshProcessResult, fixtures } from './helpers.js';
 
 // The same byte-for-byte check as processes.test.ts, through real network stores: asynchronous
 // caches, so the callback API, and the synchronous API after preload().
 const run = promisify(execFile);
 const script = join(fixtures.templatesDir, '..', 'render.mjs');
 
-interface RunResult {
-  outputs: Record<string, string | { error: string }>;
-  stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
-}
+type RunResult = FreshProcessResult;
 
 const childEnv = {
   ...process.env,
@@ -105,16 +102,10 @@ describe('fresh processes through redis with a working-set bundle', () => {
   it('is written by the first process, given V8 code by the second, and read at once by the third', async () => {
     const prefix = `bcc-nunjucks-test/${process.pid}/redis-bundle/`;
     const plain = await renderInFreshProcess({ api: 'async' });
-    const config = { ...stores.redis, prefix, api: 'async', bundle: 'site' };
-    const first = await renderInFreshProcess(config);
-    expect(first.outputs).toEqual(plain.outputs);
-    expect(first.stats!.compiled).toBeGreaterThan(0);
-    const second = await renderInFreshProcess(config);
-    expect(second.outputs).toEqual(plain.outputs);
-    expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 0 });
-    const third = await renderInFreshProcess(config);
-    expect(third.outputs).toEqual(plain.outputs);
-    expect(third.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
-    expect(third.stats!.cacheV8).toBe(first.stats!.compiled);
+    await expectBundleLifecycle(
+      renderInFreshProcess,
+      { ...stores.redis, prefix, api: 'async', bundle: 'site' },
+      plain,
+    );
   });
 });

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BccConfigError, inspectFrame, MemoryBytecodeCache } from '@bcc/core';
+import { BccConfigError, type BucketCode, inspectFrame, MemoryBytecodeCache } from '@bcc/core';
 import { FileSystemBytecodeCache } from '@bcc/fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BUNDLE_MEMBERS } from '../src/bundle.js';
-import { type TemplateLoadEvent, useBytecodeCache } from '../src/index.js';
+import { type NunjucksBytecodeCache, type TemplateLoadEvent, useBytecodeCache } from '../src/index.js';
 import {
   AsyncOnlyCache,
   copyOfTemplates,
@@ -28,6 +28,18 @@ async function entryNames(cache: MemoryBytecodeCache): Promise<string[]> {
     if (inspected.ok) names.push(inspected.info.name);
   }
   return names;
+}
+
+/** Stores `code` at the key of the environment's bundle `site`, as some other writer could. */
+function writeBundleEntry(cache: MemoryBytecodeCache, handle: NunjucksBytecodeCache, code: BucketCode): void {
+  const bucket = cache.createBucket(
+    { fingerprint: handle.environment.fingerprint },
+    'bundle:site',
+    '\0bundle',
+    'bcc:nunjucks-bundle:1',
+  );
+  bucket.code = code;
+  expect(cache.setBucketSync(bucket)).toBe(true);
 }
 
 /** One "process": a fresh environment over the shared cache, rendering every page, then flush(). */
@@ -171,17 +183,10 @@ describe('working-set bundles (option bundle)', () => {
       const handle = useBytecodeCache(env, cache, { bundle: 'site' });
       // Other code under the bundle's key, listing one member with its true checksum, so that
       // only the check of the code's shape stands between it and a render.
-      const bucket = cache.createBucket(
-        { fingerprint: handle.environment.fingerprint },
-        'bundle:site',
-        '\0bundle',
-        'bcc:nunjucks-bundle:1',
-      );
-      bucket.code = {
+      writeBundleEntry(cache, handle, {
         js,
         dependencies: [{ name: home, checksum: cache.getSourceChecksum(readFileSync(home, 'utf8')) }],
-      };
-      expect(cache.setBucketSync(bucket)).toBe(true);
+      });
       expect(renderAll(env), js).toEqual(plain);
       // Every template came from its own entry.
       expect(handle.stats.cacheV8, js).toBe(11);
@@ -195,17 +200,10 @@ describe('working-set bundles (option bundle)', () => {
     const home = join(fixtures.templatesDir, 'pages/home.njk');
     const checksum = cache.getSourceChecksum(readFileSync(home, 'utf8'));
     const count = MAX_BUNDLE_MEMBERS + 1;
-    const bucket = cache.createBucket(
-      { fingerprint: handle.environment.fingerprint },
-      'bundle:site',
-      '\0bundle',
-      'bcc:nunjucks-bundle:1',
-    );
-    bucket.code = {
+    writeBundleEntry(cache, handle, {
       js: `[${Array.from({ length: count }, () => '(function () {\n})').join(',')}]`,
       dependencies: Array.from({ length: count }, () => ({ name: home, checksum })),
-    };
-    expect(cache.setBucketSync(bucket)).toBe(true);
+    });
     expect(env.render('pages/home.njk', context)).toBe(
       fixtures.createEnvironment().render('pages/home.njk', context),
     );

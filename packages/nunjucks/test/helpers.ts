@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from 'nunjucks';
+import { expect } from 'vitest';
 // Plain JavaScript, shared with the child processes of processes.test.ts.
 import * as setup from './fixtures/setup.mjs';
 
@@ -67,4 +68,33 @@ export function renderError(
       error ? resolve(error) : reject(new Error(`${name} rendered without an error`)),
     );
   });
+}
+
+/** What `fixtures/render.mjs` prints: each page's output (or error) and the handle's stats. */
+export interface FreshProcessResult {
+  outputs: Record<string, string | { error: string }>;
+  stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
+}
+
+/**
+ * A working-set bundle's life over three fresh processes with the same `config` (see
+ * `fixtures/render.mjs`): the first compiles and stores it, the second renders from it without V8
+ * code and adds that, the third loads every template from it with V8's code cache; every output is
+ * plain Nunjucks' (`plain`).
+ */
+export async function expectBundleLifecycle(
+  render: (config: object) => Promise<FreshProcessResult>,
+  config: object,
+  plain: FreshProcessResult,
+): Promise<void> {
+  const first = await render(config);
+  expect(first.outputs).toEqual(plain.outputs);
+  expect(first.stats!.compiled).toBeGreaterThan(0);
+  const second = await render(config);
+  expect(second.outputs).toEqual(plain.outputs);
+  expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 0 });
+  const third = await render(config);
+  expect(third.outputs).toEqual(plain.outputs);
+  expect(third.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
+  expect(third.stats!.cacheV8).toBe(first.stats!.compiled);
 }

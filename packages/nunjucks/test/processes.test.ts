@@ -2,15 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixtures, tempDir } from './helpers.js';
+import { expectBundleLifecycle, type FreshProcessResult, fixtures, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
 const script = join(fixtures.templatesDir, '..', 'render.mjs');
 
-interface RunResult {
-  outputs: Record<string, string | { error: string }>;
-  stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
-}
+type RunResult = FreshProcessResult;
 
 /** Renders the fixture pages in a fresh Node process (see fixtures/render.mjs). */
 async function renderInFreshProcess(config: object): Promise<RunResult> {
@@ -53,16 +50,10 @@ describe('fresh processes, a working-set bundle', () => {
 
   it('is written by the first process, given V8 code by the second, and loads every template in the third', async () => {
     const plain = await renderInFreshProcess({ api: 'sync' });
-    const config = { api: 'sync', cache: 'fs', cacheDir: cache.dir, bundle: 'site' };
-    const first = await renderInFreshProcess(config);
-    expect(first.outputs).toEqual(plain.outputs);
-    expect(first.stats!.compiled).toBeGreaterThan(0);
-    const second = await renderInFreshProcess(config);
-    expect(second.outputs).toEqual(plain.outputs);
-    expect(second.stats).toMatchObject({ compiled: 0, cacheV8: 0 });
-    const third = await renderInFreshProcess(config);
-    expect(third.outputs).toEqual(plain.outputs);
-    expect(third.stats).toMatchObject({ compiled: 0, cache: 0, codeCachesStored: 0 });
-    expect(third.stats!.cacheV8).toBe(first.stats!.compiled);
+    await expectBundleLifecycle(
+      renderInFreshProcess,
+      { api: 'sync', cache: 'fs', cacheDir: cache.dir, bundle: 'site' },
+      plain,
+    );
   });
 });
