@@ -536,13 +536,13 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   again in every fresh process (~5 ms of bcc's render phase: \`--no-lazy\` took bcc's render
   from 42 to 37 ms), and why caching it is not open to bcc without rewriting Nunjucks' files as
   they load. bcc's own code is mostly class methods, which V8 compiles lazily.
-- **Node's \`--no-lazy\` makes the build step as fast as bcc** (Node 24, compile cache on, 11
+- **Node's \`--no-lazy\` makes the build step as fast as bcc without a bundle** (Node 24, compile cache on, 11
   interleaved runs): precompiled 151.2 ms, precompiled with \`--no-lazy\` 131.3 ms, bcc + fs
   132.5 ms, bcc + fs with \`--no-lazy\` 147.8 ms (every template's code cache then holds every
   function, so deserialising them took the load phase from 25 to 35 ms). The eagerly compiled
-  module is one script whose code all comes from Node's cache, with no per-template work; that
-  is the gap left between bcc and the build step's best case. The bench measures this mode on
-  Node 22 and 24 (above).
+  module is one script whose code all comes from Node's cache, with no per-template work: what
+  led to bcc's working-set bundles (next). The bench measures this mode on Node 22 and 24
+  (above).
 - **Working-set bundles** (\`bundle\` option of \`@bcc/nunjucks\`, measured above as its own
   mode). A prototype first: all 50 templates' JavaScript as one array script with one V8 code
   cache, read from one file, each source still read and hashed, without bcc's packages took
