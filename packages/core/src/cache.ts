@@ -207,12 +207,16 @@ export abstract class BytecodeCache {
     return new Bucket(environment, key, this.getSourceChecksum(source), {
       secrets: this.secrets,
       name,
-      checksumOf: this.#checksumOf,
+      checksumOf: this.checksumOf,
     });
   }
 
-  /** The source checksum as a function, made once: every bucket checks its dependencies with it. */
-  readonly #checksumOf = (text: string): string => this.getSourceChecksum(text);
+  /**
+   * {@link getSourceChecksum} as one function made once per cache: what buckets check their
+   * dependencies with, and what `sourceFileChecksum` remembers checksums by, so every caller that
+   * passes this one shares what it remembered.
+   */
+  readonly checksumOf = (source: string): string => this.getSourceChecksum(source);
 
   /** Returns the template's bucket, filled from the store on a hit. */
   getBucket(

@@ -239,8 +239,6 @@ export class SyncEngineLoader<T> {
   readonly #engineName: string;
   readonly #warn: boolean;
   readonly #prepared = new Map<string, LoadedTemplate<T>>();
-  /** One function for the cache's checksum rule, so `sourceFileChecksum` can remember by it. */
-  readonly #checksumOf = (source: string): string => this.#cache.getSourceChecksum(source);
   #warned = false;
 
   constructor(session: EngineSession, cache: BytecodeCache, options: { engineName: string; warn: boolean }) {
@@ -317,7 +315,7 @@ export class SyncEngineLoader<T> {
   #unchanged(environment: TemplateEnvironment, loaded: LoadedTemplate<T>): boolean {
     const dependencies = loaded.bucket.code?.dependencies ?? [];
     return dependencies.every(
-      ({ name, checksum }) => dependencyChecksumNow(environment, name, this.#checksumOf) === checksum,
+      ({ name, checksum }) => dependencyChecksumNow(environment, name, this.#cache.checksumOf) === checksum,
     );
   }
 

@@ -166,7 +166,7 @@ export class TemplateBundle {
       await this.#store(state.fingerprint, { ...state.code, v8: state.script.createCodeCache() });
       return;
     }
-    const checksumOf = this.#checksumOf;
+    const checksumOf = this.#cache.checksumOf;
     // Only members whose file holds the source the loader gave: a bundle of anything else would
     // be refused by every process that reads it.
     const members = [...this.#recorded.values()]
@@ -178,8 +178,6 @@ export class TemplateBundle {
       dependencies: members.map((member) => ({ name: member.path, checksum: member.checksum })),
     });
   }
-
-  readonly #checksumOf = (source: string): string => this.#cache.getSourceChecksum(source);
 
   #bucketEnvironment(fingerprint: string): BucketEnvironment {
     let checked = 0;
