@@ -344,24 +344,14 @@ export class RedisBytecodeCache extends BytecodeCache {
 
   /** One read through the reader, bounded by `commandTimeout`; a timeout drops its connection. */
   #read(reader: RespReader, key: string): Promise<Buffer | null> {
-    return new Promise<Buffer | null>((resolve, reject) => {
-      // On a timeout the connection is dropped, which rejects this read (and any behind it): a
-      // stalled server never collects commands, and a late reply is never taken for another's.
-      const timer = setTimeout(
-        () => reader.reset(new Error(`redis GET timed out after ${this.commandTimeout} ms`)),
-        this.commandTimeout,
-      );
-      reader.getrange(key, 0, this.maxEntrySize).then(
-        (bytes) => {
-          clearTimeout(timer);
-          resolve(bytes);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    // Dropping the connection rejects every read in flight on it (with the same error): a stalled
+    // server never collects commands, and a late reply is never taken for another's.
+    return withTimeout(
+      reader.getrange(key, 0, this.maxEntrySize),
+      this.commandTimeout,
+      'redis GET',
+      (error) => reader.reset(error),
+    );
   }
 
   /** `loadMany` through the reader: the reads are pipelined on its connection. */
