@@ -10,10 +10,9 @@ import {
   type LoadedTemplate,
   sourceFileChecksum,
 } from '@bcc/core';
-import { staticDependencies } from './dependencies.js';
 import type { NunjucksTemplateEnvironment } from './environment.js';
 import type { LoaderSourceInfo } from './internals.js';
-import type { ReadyTemplate } from './ready.js';
+import { lazyReadyTemplate, type ReadyTemplate } from './ready.js';
 
 /** The bundle's name from the option: `true` is `'default'`; `null` when there is none. */
 export function bundleNameOf(option: string | boolean | undefined): string | null {
@@ -129,19 +128,12 @@ export class TemplateBundle {
     let template = this.#ready.get(member.index);
     if (template === undefined) {
       const factory = loaded.factories[member.index] as () => unknown;
-      let dependencies: readonly string[] | undefined;
-      template = {
-        value: factory,
-        from: loaded.from,
-        codeCache: loaded.codeCache,
-        // What an asynchronous store's prefetch walks on to: the names the member's code loads
-        // by literal name, read off its source as V8 keeps it.
-        get dependencies() {
-          dependencies ??= staticDependencies(Function.prototype.toString.call(factory));
-          return dependencies;
-        },
-        persist: null,
-      };
+      // What an asynchronous store's prefetch walks on to is read off the member's own source,
+      // as V8 keeps it.
+      template = lazyReadyTemplate(
+        { value: factory, from: loaded.from, codeCache: loaded.codeCache, persist: null },
+        () => Function.prototype.toString.call(factory),
+      );
       this.#ready.set(member.index, template);
     }
     return template;
