@@ -74,6 +74,8 @@ export function renderError(
 export interface FreshProcessResult {
   outputs: Record<string, string | { error: string }>;
   stats: { compiled: number; cache: number; cacheV8: number; codeCachesStored: number } | null;
+  /** Whether the process loaded `node:crypto` / `node:zlib`. */
+  loaded: { crypto: boolean; zlib: boolean };
 }
 
 /**
