@@ -1,25 +1,44 @@
-import { loadWasmDigest, WASM_INPUT_LIMIT, type WasmDigest } from './wasm-digest.js';
+import { loadWasmDigest, type WasmDigest } from './wasm-digest.js';
 
 /**
  * SHA-256 and CRC32 for keys, checksums and frames; HMAC for signed caches.
  *
- * SHA-256 and CRC32 run in a small WebAssembly module (wasm-digest.ts) first: importing
- * `node:crypto` costs a fresh process ~5 ms on Node 24 (2.8 on Node 20) and `node:zlib` ~1 ms,
- * and a process that loads a few templates hashes only kilobytes. Where WebAssembly cannot run
- * (`--jitless`, code generation disallowed), for inputs over 1 MiB, and for HMAC, the native
- * modules are loaded on first use — never when `@bcc/core` is imported. The results are the same
- * bytes either way (test/wasm-digest.test.ts checks one against the other).
+ * Importing `node:crypto` costs a fresh process ~5.3 ms on Node 24 (3.2 on Node 22, 2.8 on
+ * Node 20) and `node:zlib` ~1.2 ms, while a process that renders one small page hashes a few
+ * kilobytes. So each digest is chosen the way one decides between renting and buying:
+ * - the app already loaded the native module (Express and Fastify load `node:crypto`, Express
+ *   `node:zlib` too): use it, it costs nothing more;
+ * - otherwise a small WebAssembly module (wasm-digest.ts, ~0.4 ms to compile and start) hashes
+ *   the first inputs, up to a budget worth about what the import costs (64 KiB of SHA-256 input,
+ *   512 KiB of CRC32 input, at the speed V8's baseline compiler runs it);
+ * - past the budget, or for one input larger than what is left of it, the native module is
+ *   loaded and used from then on.
+ * Where WebAssembly cannot run (`--jitless`) and for HMAC the native modules are used, loaded on
+ * first use — never when `@bcc/core` is imported. The results are the same bytes either way
+ * (test/wasm-digest.test.ts checks one against the other).
  *
- * Measured and rejected (2026-11-29): hashing in JavaScript to avoid the import. Cold JavaScript
- * (not yet optimised by V8) hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms.
+ * Measured and rejected (2026-11-29): hashing in JavaScript. Cold JavaScript (not yet optimised by
+ * V8) hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms.
  */
 
 type NodeCrypto = typeof import('node:crypto');
 type NodeZlib = typeof import('node:zlib');
 
+/** Input (characters of text, or bytes) the WebAssembly digest takes before the native module is worth importing. */
+export const WASM_BUDGET = { sha256: 64 * 1024, crc32: 512 * 1024 };
+
 let nodeCrypto: NodeCrypto | null = null;
 let nodeZlib: NodeZlib | null = null;
 let wasmDigest: WasmDigest | null | undefined;
+const budget = { ...WASM_BUDGET };
+/** How many inputs each implementation hashed (for tests and debugging). */
+export const digestCounts = { wasm: 0, native: 0 };
+
+/** Whether the process has loaded Node's built-in module `name` (by anyone: the app, a framework). */
+function loadedByProcess(name: 'crypto' | 'zlib'): boolean {
+  const list = (process as { moduleLoadList?: readonly string[] }).moduleLoadList;
+  return Array.isArray(list) && list.includes(`NativeModule ${name}`);
+}
 
 /** `node:crypto`, loaded on first use. */
 export function cryptoModule(): NodeCrypto {
@@ -32,35 +51,50 @@ function zlibModule(): NodeZlib {
   return nodeZlib;
 }
 
-/** The WebAssembly digest for an input of (at most) `size` bytes, or null to use Node's own. */
-function wasmFor(size: number): WasmDigest | null {
-  if (size > WASM_INPUT_LIMIT) return null;
+/**
+ * The WebAssembly digest for an input of `size` characters or bytes of `kind` (a string's UTF-8
+ * may be up to three times that: memory stays under 3 × the budget), or null to use the native
+ * module.
+ */
+function wasmFor(kind: 'sha256' | 'crc32', size: number, native: object | null): WasmDigest | null {
+  if (native !== null || size > budget[kind]) return null;
+  if (loadedByProcess(kind === 'sha256' ? 'crypto' : 'zlib')) {
+    budget[kind] = 0;
+    return null;
+  }
   if (wasmDigest === undefined) wasmDigest = loadWasmDigest();
+  if (wasmDigest) budget[kind] -= size;
   return wasmDigest;
 }
 
 /** Hex SHA-256 of the UTF-8 encoding of `text`. */
 export function sha256Hex(text: string): string {
-  const wasm = wasmFor(text.length * 3);
+  const wasm = wasmFor('sha256', text.length, nodeCrypto);
   if (wasm) {
     try {
-      return wasm.sha256Hex(text);
+      const hex = wasm.sha256Hex(text);
+      digestCounts.wasm++;
+      return hex;
     } catch {
       // out of memory growing the module's memory: Node's own below
     }
   }
+  digestCounts.native++;
   return cryptoModule().hash('sha256', text, 'hex');
 }
 
 /** CRC32 (IEEE, as `zlib.crc32`) of `bytes` (a string as UTF-8). */
 export function crc32(bytes: Uint8Array | string): number {
-  const wasm = wasmFor(typeof bytes === 'string' ? bytes.length * 3 : bytes.length);
+  const wasm = wasmFor('crc32', bytes.length, nodeZlib);
   if (wasm) {
     try {
-      return wasm.crc32(bytes);
+      const crc = wasm.crc32(bytes);
+      digestCounts.wasm++;
+      return crc;
     } catch {
       // as above
     }
   }
+  digestCounts.native++;
   return zlibModule().crc32(bytes);
 }

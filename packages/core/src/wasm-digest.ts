@@ -24,10 +24,10 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 };
-
-/** Inputs larger than this go to `node:crypto`/`node:zlib`: memory grown for them is never given back. */
-export const WASM_INPUT_LIMIT = 1024 * 1024;
-/** SHA-256 and CRC32 over one instance of the module. Not re-entrant: callers are synchronous. */
+/**
+ * SHA-256 and CRC32 over one instance of the module. Not re-entrant (callers are synchronous). Its
+ * memory grows to the largest input and is never given back: digest.ts bounds what it passes.
+ */
 export class WasmDigest {
   readonly #wasm: WasmExports;
   #bytes: Uint8Array;

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { crc32, sha256Hex } from '../src/digest.js';
-import { loadWasmDigest, WASM_INPUT_LIMIT } from '../src/wasm-digest.js';
+import { WASM_BUDGET } from '../src/digest.js';
+import { loadWasmDigest } from '../src/wasm-digest.js';
 import { digestModuleBytes } from '../src/wasm-module.js';
 import { DIGEST_WASM } from '../src/wasm-module-bytes.js';
 
@@ -47,54 +47,89 @@ describe('the WebAssembly digest', () => {
   });
 
   it('grows its memory for a large input and stays right for small ones afterwards', () => {
-    const large = `${'x'.repeat(WASM_INPUT_LIMIT / 3 - 10)}ü`;
+    const large = `${'x'.repeat(300_000)}ü`;
     expect(wasm!.sha256Hex(large)).toBe(nativeSha(large));
-    const bytes = randomBytes(WASM_INPUT_LIMIT);
+    const bytes = randomBytes(1024 * 1024);
     expect(wasm!.crc32(bytes)).toBe(zlibCrc32(bytes));
     expect(wasm!.sha256Hex('abc')).toBe(nativeSha('abc'));
     expect(wasm!.crc32('abc')).toBe(zlibCrc32('abc'));
   });
 });
 
-describe('sha256Hex and crc32', () => {
-  it('give the native results on both sides of the WebAssembly size limit', () => {
-    for (const size of [0, 1000, WASM_INPUT_LIMIT / 3, WASM_INPUT_LIMIT / 3 + 1, WASM_INPUT_LIMIT + 1]) {
-      const text = 'q'.repeat(size);
-      expect(sha256Hex(text)).toBe(nativeSha(text));
-      const bytes = randomBytes(size);
-      expect(crc32(bytes)).toBe(zlibCrc32(bytes));
-    }
-  });
-
-  // Fresh processes of the built package (run `pnpm build` first).
-  const probe = (flags: string[], text: string) =>
+// Which implementation hashes is decided per process (digest.ts), so it is checked in fresh
+// processes of the built package (run `pnpm build` first): vitest itself has node:crypto loaded.
+describe('sha256Hex and crc32 in a fresh process', () => {
+  type Probe = {
+    digests: Array<{ sha256: string; crc32: number }>;
+    counts: { wasm: number; native: number };
+    crypto: boolean;
+    zlib: boolean;
+  };
+  type Text = { text: string } | { char: string; length: number };
+  const probe = (config: { texts: Text[]; preload?: string }, flags: string[] = []) =>
     JSON.parse(
       execFileSync(
         process.execPath,
-        [...flags, new URL('./fixtures/digest-probe.mjs', import.meta.url).pathname, text],
-        {
-          encoding: 'utf8',
-        },
+        [...flags, new URL('./fixtures/digest-probe.mjs', import.meta.url).pathname, JSON.stringify(config)],
+        { encoding: 'utf8' },
       ),
-    ) as { sha256: string; crc32: number; wasm: boolean; crypto: boolean; zlib: boolean };
+    ) as Probe;
+  const expected = (texts: Text[]) =>
+    texts.map((t) => {
+      const text = 'text' in t ? t.text : t.char.repeat(t.length);
+      return { sha256: nativeSha(text), crc32: zlibCrc32(Buffer.from(text)) };
+    });
+  const small: Text[] = [{ text: 'a template: {{ name }} €' }, { text: '' }, { char: 'é', length: 5000 }];
 
-  it('load neither node:crypto nor node:zlib in a process where WebAssembly runs', () => {
-    const text = 'a template: {{ name }} €';
-    expect(probe([], text)).toEqual({
-      sha256: nativeSha(text),
-      crc32: zlibCrc32(Buffer.from(text)),
-      wasm: true,
+  it('hash a few templates in WebAssembly, loading neither node:crypto nor node:zlib', () => {
+    expect(probe({ texts: small })).toEqual({
+      digests: expected(small),
+      counts: { wasm: 6, native: 0 },
       crypto: false,
       zlib: false,
     });
   });
 
+  it('switch to node:crypto and node:zlib once more than the budget was hashed, with the same results', () => {
+    // 40 KiB of text each: the first SHA-256 fits the 64 KiB budget, the second does not; all
+    // three CRC32s (of up to 80 KiB of UTF-8 each) fit 512 KiB.
+    const texts: Text[] = [
+      { char: 'a', length: 40 * 1024 },
+      { char: 'ü', length: 40 * 1024 },
+      { char: 'b', length: 10 },
+    ];
+    expect(WASM_BUDGET).toEqual({ sha256: 64 * 1024, crc32: 512 * 1024 });
+    const result = probe({ texts });
+    expect(result.digests).toEqual(expected(texts));
+    // wasm: SHA-256 of the first text and three CRC32s; native: the other two SHA-256s
+    expect(result.counts).toEqual({ wasm: 4, native: 2 });
+    expect(result).toMatchObject({ crypto: true, zlib: false });
+    const big: Text[] = [{ char: 'z', length: 600 * 1024 }];
+    expect(probe({ texts: big })).toEqual({
+      digests: expected(big),
+      counts: { wasm: 0, native: 2 },
+      crypto: true,
+      zlib: true,
+    });
+  });
+
+  it('use node:crypto and node:zlib from the start where the app already loaded them', () => {
+    expect(probe({ texts: small, preload: 'crypto' })).toMatchObject({
+      digests: expected(small),
+      counts: { wasm: 3, native: 3 },
+      zlib: false,
+    });
+    expect(probe({ texts: small, preload: 'zlib' })).toMatchObject({
+      digests: expected(small),
+      counts: { wasm: 3, native: 3 },
+      crypto: false,
+    });
+  });
+
   it('fall back to node:crypto and node:zlib under --jitless (no WebAssembly)', () => {
-    const text = 'a template: {{ name }} €';
-    expect(probe(['--jitless'], text)).toEqual({
-      sha256: nativeSha(text),
-      crc32: zlibCrc32(Buffer.from(text)),
-      wasm: false,
+    expect(probe({ texts: small }, ['--jitless'])).toEqual({
+      digests: expected(small),
+      counts: { wasm: 0, native: 6 },
       crypto: true,
       zlib: true,
     });
