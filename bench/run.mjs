@@ -107,11 +107,13 @@ function measure(major) {
   const envFor = (id) =>
     compileCache ? { ...baseEnv, NODE_COMPILE_CACHE: join(root, 'compile-cache', id) } : baseEnv;
 
-  const run = (mode) => {
+  // check: the child digests what it rendered (only the priming runs compare output).
+  const run = (mode, { check = false } = {}) => {
+    const config = check ? { ...mode.config, check: true } : mode.config;
     const started = process.hrtime.bigint();
     const out = execFileSync(
       bin,
-      [...(mode.nodeArgs ?? []), join(here, 'children', `${mode.child}.mjs`), JSON.stringify(mode.config)],
+      [...(mode.nodeArgs ?? []), join(here, 'children', `${mode.child}.mjs`), JSON.stringify(config)],
       {
         encoding: 'utf8',
         env: envFor(mode.id),
@@ -187,11 +189,11 @@ function measure(major) {
 
   /** Primes (cold process, then one that stores V8's code cache), checks output, then times. */
   const timeModes = (modes, extraCheck) => {
-    const reference = run(modes[0]);
+    const reference = run(modes[0], { check: true });
     for (const mode of modes) {
       const primeRuns = mode.primeRuns ?? 2;
       for (let i = 0; i < primeRuns; i++) {
-        const result = run(mode);
+        const result = run(mode, { check: true });
         if (result.digest !== reference.digest)
           throw new Error(`${mode.id} on ${version} rendered other output`);
         if (i === primeRuns - 1) extraCheck?.(mode, result);
