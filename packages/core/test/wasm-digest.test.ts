@@ -91,14 +91,14 @@ describe('sha256Hex and crc32 in a fresh process', () => {
   });
 
   it('switch to node:crypto and node:zlib once more than the budget was hashed, with the same results', () => {
-    // 40 KiB of text each: the first SHA-256 fits the 64 KiB budget, the second does not; all
-    // three CRC32s (of up to 80 KiB of UTF-8 each) fit 512 KiB.
+    // 10 KiB of text each: the first SHA-256 fits the 16 KiB budget, the second does not; all
+    // three CRC32s (of up to 20 KiB of UTF-8 each) fit 512 KiB.
     const texts: Text[] = [
-      { char: 'a', length: 40 * 1024 },
-      { char: 'ü', length: 40 * 1024 },
+      { char: 'a', length: 10 * 1024 },
+      { char: 'ü', length: 10 * 1024 },
       { char: 'b', length: 10 },
     ];
-    expect(WASM_BUDGET).toEqual({ sha256: 64 * 1024, crc32: 512 * 1024 });
+    expect(WASM_BUDGET).toEqual({ sha256: 16 * 1024, crc32: 512 * 1024 });
     const result = probe({ texts });
     expect(result.digests).toEqual(expected(texts));
     // wasm: SHA-256 of the first text and three CRC32s; native: the other two SHA-256s
