@@ -71,7 +71,13 @@ export {
 export { MemoryBytecodeCache, type MemoryBytecodeCacheOptions } from './memory.js';
 export { checkPruneBounds, type PruneBounds, type PruneReport, pruneEntries } from './prune.js';
 export { type CodeCacheState, type Instantiated, type InstantiateOptions, instantiate } from './runtime.js';
-export { readSourceFile, sourceFileChecksum } from './source-file.js';
+export {
+  fileStamp,
+  readSourceFile,
+  type StampedChecksum,
+  sourceFileChecksum,
+  stampedSourceChecksum,
+} from './source-file.js';
 export type { CacheStats } from './stats.js';
 export { TieredBytecodeCache, type TieredBytecodeCacheOptions } from './tiered.js';
 export {

@@ -66,6 +66,31 @@ const remembered = new Map<string, { stamp: string; checksums: WeakMap<object, s
  * files each made 1,600 calls). A file changed in the last two seconds is always read.
  */
 export function sourceFileChecksum(path: string, checksumOf: (text: string) => string): string | undefined {
+  return stampedSourceChecksum(path, checksumOf)?.checksum;
+}
+
+/** A file's checksum and the stamp of the version it was taken from (see {@link stampedSourceChecksum}). */
+export interface StampedChecksum {
+  readonly checksum: string;
+  /**
+   * The file's stamp (see {@link fileStamp}) when the checksum was taken, or `null` when the file
+   * had changed within the last two seconds: then a later change could leave the same stamp.
+   */
+  readonly stamp: string | null;
+}
+
+/**
+ * {@link sourceFileChecksum} with the stamp of the file version the checksum is of. An engine may
+ * keep both with an entry and, in a later process, accept the file as unchanged while
+ * {@link fileStamp} still gives that stamp, without reading and hashing it: any write, truncation,
+ * rename over the file or `chmod` sets its ctime to the current time, which no unprivileged user
+ * can set back. What that trusts: the system clock not being set back by more than two seconds
+ * between the two processes, and, on a network filesystem, the server's clock.
+ */
+export function stampedSourceChecksum(
+  path: string,
+  checksumOf: (text: string) => string,
+): StampedChecksum | undefined {
   const known = remembered.get(path);
   if (known !== undefined) {
     let stats: Stats | undefined;
@@ -76,7 +101,7 @@ export function sourceFileChecksum(path: string, checksumOf: (text: string) => s
     }
     const checksum =
       stats?.isFile() && stampOf(stats) === known.stamp ? known.checksums.get(checksumOf) : undefined;
-    if (checksum !== undefined) return checksum;
+    if (checksum !== undefined) return { checksum, stamp: known.stamp };
   }
   const readAt = Date.now();
   const read = readStamped(path);
@@ -95,8 +120,21 @@ export function sourceFileChecksum(path: string, checksumOf: (text: string) => s
       remembered.set(path, entry);
     }
     entry.checksums.set(checksumOf, checksum);
-  } else {
-    remembered.delete(path);
+    return { checksum, stamp };
   }
-  return checksum;
+  remembered.delete(path);
+  return { checksum, stamp: null };
+}
+
+/**
+ * The stamp of the regular file at `path` now — device, inode, size, mtime and ctime — or
+ * `undefined` when there is none (one `stat`, no read).
+ */
+export function fileStamp(path: string): string | undefined {
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    return stats?.isFile() ? stampOf(stats) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSourceFile, sourceFileChecksum } from '../src/source-file.js';
+import { fileStamp, readSourceFile, sourceFileChecksum, stampedSourceChecksum } from '../src/source-file.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -84,5 +84,51 @@ describe('sourceFileChecksum', () => {
       execFileSync('mkfifo', [join(dir, 'fifo')]);
       expect(sourceFileChecksum(join(dir, 'fifo'), checksumOf)).toBeUndefined();
     }
+  });
+});
+
+describe('stampedSourceChecksum and fileStamp', () => {
+  const checksumOf = (text: string) => `sum(${text})`;
+
+  it('gives a stamp only for a file unchanged for two seconds, and the stamp fileStamp reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcc-source-'));
+    dirs.push(dir);
+    const file = join(dir, 'page.njk');
+    writeFileSync(file, 'one');
+    expect(stampedSourceChecksum(file, checksumOf)).toEqual({ checksum: 'sum(one)', stamp: null });
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const stamped = stampedSourceChecksum(file, checksumOf)!;
+    expect(stamped.checksum).toBe('sum(one)');
+    expect(stamped.stamp).toBe(fileStamp(file));
+    // Answered from memory the second time, with the same stamp.
+    expect(stampedSourceChecksum(file, checksumOf)).toEqual(stamped);
+  });
+
+  it('changes the stamp on any write (same text too), chmod and rename over the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bcc-source-'));
+    dirs.push(dir);
+    const file = join(dir, 'page.njk');
+    const other = join(dir, 'other.njk');
+    writeFileSync(file, 'one');
+    writeFileSync(other, 'one');
+    const seen = new Set<string | undefined>([fileStamp(file)]);
+    const changes = [
+      () => writeFileSync(file, 'one'),
+      () => chmodSync(file, 0o600),
+      () => renameSync(other, file),
+    ];
+    for (const change of changes) {
+      // ctime has ~4 ms resolution on Linux: wait for the next tick so a change is visible
+      const before = Date.now();
+      while (Date.now() - before < 15) {
+        // busy-wait: a few milliseconds, keeps the test synchronous
+      }
+      change();
+      seen.add(fileStamp(file));
+    }
+    expect(seen.size).toBe(1 + changes.length);
+    expect([...seen].every((stamp) => typeof stamp === 'string')).toBe(true);
+    expect(fileStamp(join(dir, 'missing'))).toBeUndefined();
+    expect(fileStamp(dir)).toBeUndefined();
   });
 });

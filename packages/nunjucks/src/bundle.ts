@@ -4,11 +4,12 @@ import {
   type BucketEnvironment,
   type BytecodeCache,
   type CodeCacheState,
+  fileStamp,
   type Instantiated,
   instantiate,
   type LoadedFrom,
   type LoadedTemplate,
-  sourceFileChecksum,
+  stampedSourceChecksum,
 } from '@bcc/core';
 import type { NunjucksTemplateEnvironment } from './environment.js';
 import type { LoaderSourceInfo } from './internals.js';
@@ -24,14 +25,15 @@ export function bundleNameOf(option: string | boolean | undefined): string | nul
   return option;
 }
 
-/** What a bundle entry's checksum is made of: a bundle is checked through its members instead. */
-const BUNDLE_SOURCE = 'bcc:nunjucks-bundle:1';
+/**
+ * What a bundle entry's checksum is made of: a bundle is checked through its members instead.
+ * Version 2: the members' list (path, checksum, file stamp) is in the JavaScript, checked member
+ * by member when served (version 1 listed them as frame dependencies, all checked on read).
+ */
+const BUNDLE_SOURCE = 'bcc:nunjucks-bundle:2';
 /** No template file has a NUL in its path, so a bundle's key never equals a template's. */
 const BUNDLE_FILENAME = '\0bundle';
-/**
- * Members a bundle holds at most. A bundle is read by checking every member's file, so an entry
- * listing more (only a store writer could make one) is refused after this many checks.
- */
+/** Members a bundle holds at most; an entry listing more (only a store writer could make one) is ignored. */
 export const MAX_BUNDLE_MEMBERS = 2_000;
 /** The shape of every template's stored JavaScript (see `NunjucksTemplateEnvironment.compile`). */
 const FACTORY_START = '(function () {\n';
@@ -43,10 +45,16 @@ interface Member {
   readonly js: string;
 }
 
+/** A member as a bundle lists it: its file, the checksum of its source, the file's stamp then. */
+type Listed = readonly [path: string, checksum: string, stamp: string | null];
+
 interface Loaded {
   readonly fingerprint: string;
-  readonly members: ReadonlyMap<string, { readonly checksum: string; readonly index: number }>;
-  readonly factories: readonly unknown[];
+  readonly members: ReadonlyMap<
+    string,
+    { readonly checksum: string; readonly stamp: string | null; readonly index: number }
+  >;
+  readonly factories: readonly (() => unknown)[];
   /** Kept only while this process may store the bundle again (it had no usable V8 code cache). */
   readonly code: BucketCode | null;
   readonly script: Instantiated<unknown>;
@@ -61,16 +69,23 @@ interface Loaded {
  * ~0.2 ms of cold JavaScript each, which is what separated bcc from Nunjucks' precompiled module
  * under `node --no-lazy` (see docs/performance.md).
  *
- * The entry is a normal frame: its JavaScript is an array of the members' code, and its
- * dependencies are the members' files with the checksum each had, so the store's integrity,
- * signature and runtime checks apply, and the bundle is refused as a whole as soon as one
- * member's file changed. A member is served only when the source Nunjucks just read still has
- * that checksum, and only for the environment configuration it was compiled for.
+ * The entry is a normal frame (the store's integrity, signature and runtime checks apply); its
+ * JavaScript lists the members — file, checksum of the source, and the file's stamp when that
+ * checksum was taken (`stampedSourceChecksum` in @bcc/core) — and holds their code. A member is
+ * served only for the environment configuration it was compiled for, and only while the source
+ * Nunjucks just read is the one it was compiled from: its file still has the stamp (one `stat`:
+ * any write sets a new ctime, which no user can set back), for sources that Nunjucks'
+ * `FileSystemLoader` read verbatim from that file; otherwise the source's checksum is compared.
+ * So a process that renders from a bundle neither re-reads nor hashes the members' files (hashing
+ * 50 templates' sources made it import `node:crypto`: ~5 ms on Node 24). A member whose source
+ * changed is not served: that template loads on its own, and `flush()` writes a new bundle.
  *
  * Written by `flush()`: with no usable bundle, the templates this process loaded one by one
  * (JavaScript only: V8 has not run them as one script yet); from a bundle that had no usable V8
- * code cache, the same bundle with the cache V8 made while this process rendered from it. A
- * bundle with an accepted V8 code cache is never replaced by a process that merely used it.
+ * code cache, the same bundle with the cache V8 made while this process rendered from it; from
+ * a bundle with a changed member, its other members whose files are unchanged plus what this
+ * process loaded on its own (JavaScript only again). A bundle with an accepted V8 code cache is
+ * never replaced by a process that merely used it.
  */
 export class TemplateBundle {
   readonly #cache: BytecodeCache;
@@ -82,6 +97,10 @@ export class TemplateBundle {
   readonly #recorded = new Map<string, Member>();
   readonly #ready = new Map<number, ReadyTemplate>();
   #served = 0;
+  /** A member was refused: its source changed since the bundle was written. */
+  #stale = false;
+  /** Loader results that are a file's text as Nunjucks' own FileSystemLoader read it. */
+  readonly #verbatim = new WeakSet<object>();
 
   /** `synchronous`: the cache loads and stores synchronously (else through promises). */
   constructor(
@@ -116,6 +135,14 @@ export class TemplateBundle {
     return this.#reading;
   }
 
+  /**
+   * Marks a loader result as a file's text exactly as Nunjucks' `FileSystemLoader` read it from
+   * `info.path`: only for such a source does an unchanged file stamp vouch for it.
+   */
+  markVerbatim(info: LoaderSourceInfo): void {
+    this.#verbatim.add(info);
+  }
+
   /** The bundle's template for this source, or `null` when the bundle does not have it as it is now. */
   serve(info: LoaderSourceInfo, source: string): ReadyTemplate | null {
     const path = info.path;
@@ -123,7 +150,16 @@ export class TemplateBundle {
     const loaded = this.#load();
     if (loaded === null || loaded.fingerprint !== this.#environment.fingerprint) return null;
     const member = loaded.members.get(path);
-    if (member === undefined || this.#cache.getSourceChecksum(source) !== member.checksum) return null;
+    if (member === undefined) return null;
+    // The stamp is taken after Nunjucks read the file: unchanged since the bundle was written
+    // means what was read is what the member was compiled from.
+    const unchanged =
+      (member.stamp !== null && this.#verbatim.has(info) && fileStamp(path) === member.stamp) ||
+      this.#cache.getSourceChecksum(source) === member.checksum;
+    if (!unchanged) {
+      this.#stale = true;
+      return null;
+    }
     this.#served++;
     let template = this.#ready.get(member.index);
     if (template === undefined) {
@@ -153,32 +189,46 @@ export class TemplateBundle {
   async write(): Promise<void> {
     const state = this.#state;
     if (typeof state === 'object') {
-      if (state.code === null || this.#served === 0) return;
       if (state.fingerprint !== this.#environment.fingerprint) return;
+      if (this.#stale) {
+        // The members it still has right, then what this process loaded on its own.
+        const kept = [...state.members].map(([path, member]) => ({
+          path,
+          checksum: member.checksum,
+          js: `(${Function.prototype.toString.call(state.factories[member.index])})`,
+        }));
+        await this.#storeMembers([...kept, ...this.#recorded.values()]);
+        return;
+      }
+      if (state.code === null || this.#served === 0) return;
       await this.#store(state.fingerprint, { ...state.code, v8: state.script.createCodeCache() });
       return;
     }
+    await this.#storeMembers([...this.#recorded.values()]);
+  }
+
+  /**
+   * Stores a JavaScript-only bundle of the members whose file holds, now, the source they were
+   * compiled from (a member whose file does not would never be served), each with its file's stamp.
+   */
+  async #storeMembers(candidates: readonly Member[]): Promise<void> {
     const checksumOf = this.#cache.checksumOf;
-    // Only members whose file holds the source the loader gave: a bundle of anything else would
-    // be refused by every process that reads it.
-    const members = [...this.#recorded.values()]
-      .filter((member) => sourceFileChecksum(member.path, checksumOf) === member.checksum)
-      .slice(0, MAX_BUNDLE_MEMBERS);
+    const byPath = new Map(candidates.map((member) => [member.path, member]));
+    const members: Array<Member & { stamp: string | null }> = [];
+    for (const member of byPath.values()) {
+      if (members.length === MAX_BUNDLE_MEMBERS) break;
+      const file = stampedSourceChecksum(member.path, checksumOf);
+      if (file?.checksum === member.checksum) members.push({ ...member, stamp: file.stamp });
+    }
     if (members.length === 0) return;
+    const listed: Listed[] = members.map((member) => [member.path, member.checksum, member.stamp]);
     await this.#store(this.#environment.fingerprint, {
-      js: `[\n${members.map((member) => member.js).join(',\n')}\n]`,
-      dependencies: members.map((member) => ({ name: member.path, checksum: member.checksum })),
+      js: `({\nmembers: ${JSON.stringify(listed)},\ntemplates: [\n${members.map((member) => member.js).join(',\n')}\n]\n})`,
     });
   }
 
   #bucketEnvironment(fingerprint: string): BucketEnvironment {
-    let checked = 0;
-    return {
-      fingerprint,
-      engine: this.#environment.engine,
-      dependencyChecksum: (path, checksumOf) =>
-        ++checked > MAX_BUNDLE_MEMBERS ? undefined : sourceFileChecksum(path, checksumOf),
-    };
+    return { fingerprint, engine: this.#environment.engine };
   }
 
   async #store(fingerprint: string, code: BucketCode): Promise<void> {
@@ -212,31 +262,44 @@ export class TemplateBundle {
     return typeof this.#state === 'object' ? this.#state : null;
   }
 
-  /** Runs a bundle's script; `null` when there is none, or it is not an array of templates. */
+  /** Runs a bundle's script; `null` when there is none, or it is not what {@link write} stores. */
   #instantiate(fingerprint: string, code: BucketCode | null): Loaded | null {
-    const dependencies = code?.dependencies;
-    if (!code || !dependencies || dependencies.length === 0) return null;
+    if (!code || code.dependencies?.length) return null;
     let script: Instantiated<unknown>;
     try {
       script = instantiate(code, { filename: `bcc-${this.#name}` });
     } catch {
       return null;
     }
-    const factories = script.value;
+    let listed: unknown;
+    let factories: unknown;
+    try {
+      const value = script.value as { members?: unknown; templates?: unknown } | null | undefined;
+      listed = value?.members;
+      factories = value?.templates;
+    } catch {
+      return null; // a getter that throws: not what write() stores
+    }
     if (
+      !Array.isArray(listed) ||
       !Array.isArray(factories) ||
-      factories.length !== dependencies.length ||
+      listed.length === 0 ||
+      listed.length > MAX_BUNDLE_MEMBERS ||
+      factories.length !== listed.length ||
+      !listed.every(isListed) ||
       !factories.every((factory) => typeof factory === 'function')
     ) {
       return null;
     }
     const members = new Map(
-      dependencies.map((member, index) => [member.name, { checksum: member.checksum, index }] as const),
+      (listed as Listed[]).map(
+        ([path, checksum, stamp], index) => [path, { checksum, stamp, index }] as const,
+      ),
     );
     return {
       fingerprint,
       members,
-      factories,
+      factories: factories as (() => unknown)[],
       // With V8's code accepted there is nothing to store again: the entry's bytes can go.
       code: script.codeCache === 'accepted' ? null : code,
       script,
@@ -244,4 +307,14 @@ export class TemplateBundle {
       codeCache: script.codeCache,
     };
   }
+}
+
+function isListed(value: unknown): value is Listed {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'string' &&
+    (value[2] === null || typeof value[2] === 'string')
+  );
 }

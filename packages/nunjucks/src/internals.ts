@@ -87,6 +87,7 @@ interface NunjucksModule {
     Compiler: { prototype: Record<string, unknown> };
   };
   parser: { Parser: { prototype: Record<string, unknown> } };
+  FileSystemLoader: { prototype: { getSource: unknown } };
   lib: { _prettifyError(path: string | undefined, withInternals: boolean, error: unknown): Error };
 }
 

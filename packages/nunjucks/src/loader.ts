@@ -12,12 +12,13 @@ import {
 import { bundleNameOf, TemplateBundle } from './bundle.js';
 import { isCompileError, NunjucksTemplateEnvironment, templateProps } from './environment.js';
 import { firstRenderWatcher } from './first-render.js';
-import type {
-  LoaderSourceInfo,
-  NunjucksEnvironment,
-  NunjucksLoader,
-  SourceCallback,
-  TemplateProps,
+import {
+  type LoaderSourceInfo,
+  type NunjucksEnvironment,
+  type NunjucksLoader,
+  nunjucksModule,
+  type SourceCallback,
+  type TemplateProps,
 } from './internals.js';
 import { originalOf, standInFor } from './originals.js';
 import { PreparedTemplates } from './prepared.js';
@@ -350,17 +351,24 @@ export function useBytecodeCache(
   nenv.loaders.forEach((loader, index) => {
     const own = { getSource: loader.getSource, async: loader.async };
     const loaderIsAsync = !!own.async;
+    // Nunjucks' own FileSystemLoader returns a file's text as read from `path`: a bundle may
+    // then vouch for it by the file's stamp (see TemplateBundle.markVerbatim).
+    const verbatim = own.getSource === nunjucksModule.FileSystemLoader.prototype.getSource ? bundle : null;
+    const read = (info: LoaderSourceInfo | null | undefined) => {
+      if (verbatim && info) verbatim.markVerbatim(info);
+      return info;
+    };
     let getSource: NunjucksLoader['getSource'];
     if (mode === 'sync' && !loaderIsAsync) {
       getSource = ((name: string) =>
-        transformSync(own.getSource.call(loader, name), name)) as NunjucksLoader['getSource'];
+        transformSync(read(own.getSource.call(loader, name)), name)) as NunjucksLoader['getSource'];
     } else if (mode === 'sync') {
       getSource = ((name: string, cb?: SourceCallback) => {
         own.getSource.call(loader, name, (error, info) => {
           if (error) return cb!(error);
           let result: LoaderSourceInfo | null | undefined;
           try {
-            result = transformSync(info, name);
+            result = transformSync(read(info), name);
           } catch (failure) {
             return cb!(failure as Error);
           }
@@ -373,7 +381,7 @@ export function useBytecodeCache(
         if (loaderIsAsync) {
           own.getSource.call(loader, name, (error, info) => {
             if (error) cb!(error);
-            else transformAsync(info, name, cb!);
+            else transformAsync(read(info), name, cb!);
           });
           return undefined;
         }
@@ -384,7 +392,7 @@ export function useBytecodeCache(
           cb!(error as Error);
           return undefined;
         }
-        transformAsync(info, name, cb!);
+        transformAsync(read(info), name, cb!);
         return undefined;
       }) as NunjucksLoader['getSource'];
     }
