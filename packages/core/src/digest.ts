@@ -54,49 +54,45 @@ function zlibModule(): NodeZlib {
 }
 
 /**
- * The WebAssembly digest for an input of `size` characters or bytes of `kind` (a string's UTF-8
- * may be up to three times that: memory stays under 3 × the budget), or null to use the native
- * module.
+ * `run` over the WebAssembly digest, for an input of `size` characters or bytes of `kind` (a
+ * string's UTF-8 may be three times that: memory stays under 3 × the budget); `undefined` when
+ * the native module is to be used instead.
  */
-function wasmFor(kind: 'sha256' | 'crc32', size: number, native: object | null): WasmDigest | null {
-  if (native !== null || size > budget[kind]) return null;
+function withWasm<T>(
+  kind: 'sha256' | 'crc32',
+  size: number,
+  native: object | null,
+  run: (wasm: WasmDigest) => T,
+): T | undefined {
+  if (native !== null || size > budget[kind]) return undefined;
   if (loadedByProcess(kind === 'sha256' ? 'crypto' : 'zlib')) {
     budget[kind] = 0;
-    return null;
+    return undefined;
   }
   if (wasmDigest === undefined) wasmDigest = loadWasmDigest();
-  if (wasmDigest) budget[kind] -= size;
-  return wasmDigest;
+  if (wasmDigest === null) return undefined;
+  budget[kind] -= size;
+  try {
+    const result = run(wasmDigest);
+    digestCounts.wasm++;
+    return result;
+  } catch {
+    return undefined; // out of memory growing the module's memory: Node's own instead
+  }
 }
 
 /** Hex SHA-256 of the UTF-8 encoding of `text`. */
 export function sha256Hex(text: string): string {
-  const wasm = wasmFor('sha256', text.length, nodeCrypto);
-  if (wasm) {
-    try {
-      const hex = wasm.sha256Hex(text);
-      digestCounts.wasm++;
-      return hex;
-    } catch {
-      // out of memory growing the module's memory: Node's own below
-    }
-  }
+  const hex = withWasm('sha256', text.length, nodeCrypto, (wasm) => wasm.sha256Hex(text));
+  if (hex !== undefined) return hex;
   digestCounts.native++;
   return cryptoModule().hash('sha256', text, 'hex');
 }
 
 /** CRC32 (IEEE, as `zlib.crc32`) of `bytes` (a string as UTF-8). */
 export function crc32(bytes: Uint8Array | string): number {
-  const wasm = wasmFor('crc32', bytes.length, nodeZlib);
-  if (wasm) {
-    try {
-      const crc = wasm.crc32(bytes);
-      digestCounts.wasm++;
-      return crc;
-    } catch {
-      // as above
-    }
-  }
+  const crc = withWasm('crc32', bytes.length, nodeZlib, (wasm) => wasm.crc32(bytes));
+  if (crc !== undefined) return crc;
   digestCounts.native++;
   return zlibModule().crc32(bytes);
 }
