@@ -45,6 +45,11 @@ interface Member {
   readonly js: string;
 }
 
+/** A member for the next bundle; `stamp`, when given, is one its file was just seen to have. */
+interface Candidate extends Member {
+  readonly stamp?: string | null | undefined;
+}
+
 /** A member as a bundle lists it: its file, the checksum of its source, the file's stamp then. */
 type Listed = readonly [path: string, checksum: string, stamp: string | null];
 
@@ -191,12 +196,17 @@ export class TemplateBundle {
     if (typeof state === 'object') {
       if (state.fingerprint !== this.#environment.fingerprint) return;
       if (this.#stale) {
-        // The members it still has right, then what this process loaded on its own.
-        const kept = [...state.members].map(([path, member]) => ({
-          path,
-          checksum: member.checksum,
-          js: `(${Function.prototype.toString.call(state.factories[member.index])})`,
-        }));
+        // The members it still has right, then what this process loaded on its own. Served
+        // members were checked against the source their loader read; one not served this time
+        // is kept only while its file has the listed stamp (a stat: no file a store writer
+        // named is read to decide).
+        const kept: Candidate[] = [];
+        for (const [path, member] of state.members) {
+          const served = this.#ready.has(member.index);
+          if (!served && (member.stamp === null || fileStamp(path) !== member.stamp)) continue;
+          const js = `(${Function.prototype.toString.call(state.factories[member.index])})`;
+          kept.push({ path, checksum: member.checksum, js, stamp: served ? undefined : member.stamp });
+        }
         await this.#storeMembers([...kept, ...this.#recorded.values()]);
         return;
       }
@@ -209,21 +219,28 @@ export class TemplateBundle {
 
   /**
    * Stores a JavaScript-only bundle of the members whose file holds, now, the source they were
-   * compiled from (a member whose file does not would never be served), each with its file's stamp.
+   * compiled from (a member whose file does not would never be served), each with its file's
+   * stamp: read and hashed here, unless the candidate comes with a stamp its file still has.
    */
-  async #storeMembers(candidates: readonly Member[]): Promise<void> {
+  async #storeMembers(candidates: readonly Candidate[]): Promise<void> {
     const checksumOf = this.#cache.checksumOf;
     const byPath = new Map(candidates.map((member) => [member.path, member]));
-    const members: Array<Member & { stamp: string | null }> = [];
+    const listed: Listed[] = [];
+    const code: string[] = [];
     for (const member of byPath.values()) {
-      if (members.length === MAX_BUNDLE_MEMBERS) break;
-      const file = stampedSourceChecksum(member.path, checksumOf);
-      if (file?.checksum === member.checksum) members.push({ ...member, stamp: file.stamp });
+      if (listed.length === MAX_BUNDLE_MEMBERS) break;
+      let stamp = member.stamp;
+      if (stamp === undefined) {
+        const file = stampedSourceChecksum(member.path, checksumOf);
+        if (file?.checksum !== member.checksum) continue;
+        stamp = file.stamp;
+      }
+      listed.push([member.path, member.checksum, stamp]);
+      code.push(member.js);
     }
-    if (members.length === 0) return;
-    const listed: Listed[] = members.map((member) => [member.path, member.checksum, member.stamp]);
+    if (listed.length === 0) return;
     await this.#store(this.#environment.fingerprint, {
-      js: `({\nmembers: ${JSON.stringify(listed)},\ntemplates: [\n${members.map((member) => member.js).join(',\n')}\n]\n})`,
+      js: `({\nmembers: ${JSON.stringify(listed)},\ntemplates: [\n${code.join(',\n')}\n]\n})`,
     });
   }
 
