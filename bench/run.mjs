@@ -477,12 +477,12 @@ in every mode. **Wall time** is from spawning the process to its exit, as a fork
 cold start sees it. On Node 22 and 24 every mode runs with \`NODE_COMPILE_CACHE\` (a directory per
 mode, primed), which is what a well-informed team has. ${RUNS} runs per mode, interleaved round by
 round; medians. Warm bcc modes are primed: a cold process compiles and stores, the next one adds
-V8's code cache taken after the first render. Every wall-time child loads \`node:crypto\` (it
-hashes the pages it rendered, so runs can be compared), as a web app does at start (Express, Koa
-and Fastify all load it); bcc, which needs it for SHA-256, then finds it loaded. A process that
-never loads it pays for the import once bcc first hashes (4–8 ms on Node 24, 2.5–3 ms on Node
-20): the phase table and the small page's in-process column, whose children do not load it,
-include that cost.
+V8's code cache taken after the first render. The timed children load nothing but what their
+mode needs: the output check (a SHA-256 of the pages) runs only in the priming runs, because
+importing \`node:crypto\` for it (~5 ms on Node 24) would be paid by every mode and hide what a
+mode's own imports cost. bcc hashes a small page's templates without it (a WebAssembly SHA-256)
+and imports it past 16 KiB of hashed sources. An app that loads it anyway (Express and Fastify
+do, at start) pays that import whichever mode it uses; then bcc hashes with it from the start.
 
 ![wall time per mode and Node version, 50 templates](performance.svg)
 
@@ -519,7 +519,7 @@ ${redisNote ? `\n${redisNote}\n` : ''}
 ## Tried, measured, and where the remaining time is
 
 - **Where a warm bcc process spends its load phase** (Node 24, 50 templates, \`node:crypto\` already
-  loaded, ~21 ms; instrumented, 5 runs): Nunjucks' own \`getSource\` reading each file 2.1–2.7 ms;
+  loaded, ~21 ms; instrumented, 5 runs, 2026-11-29, before the WebAssembly digest): Nunjucks' own \`getSource\` reading each file 2.1–2.7 ms;
   entry keys and source checksums 1.5 ms; the directory check before each read 0.45 ms; reading
   the 50 entries 2.4 ms; decoding them 4.4 ms (1.5 ms of it the first one: importing \`node:zlib\`
   and probing the runtime tag; CRC32 over 2.3 MB ~0.5 ms); V8 deserialising 1.35 MB of code cache
@@ -549,17 +549,22 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   mode). A prototype first: all 50 templates' JavaScript as one array script with one V8 code
   cache, read from one file, each source still read and hashed, without bcc's packages took
   118.9 ms against 154.1 ms for the precompiled module (0.77×) and 144.3 ms for bcc + fs in the
-  same 13 interleaved rounds on Node 24. The option built from it (one frame whose dependencies
-  are the members, all checked when it is read; members served only while their source still
-  has its checksum) measured 132.4 ms (0.86×) in those rounds. The rest of the gap to the
-  prototype is bcc's own set-up (importing its three packages, ~4.5 ms), reading every member's
-  file once more to check the bundle before Nunjucks reads it, and bcc's per-template bookkeeping.
+  same 13 interleaved rounds on Node 24. The first version of the option (one frame whose
+  dependencies were the members, all read and hashed when it was read; members served only while
+  their source still had its checksum) measured 132.4 ms (0.86×) in those rounds. The second
+  (2026-11-30) lists each member with its file's stamp and checks it when served: a source that
+  Nunjucks' \`FileSystemLoader\` read from a file whose stamp is unchanged is neither read again
+  nor hashed, so a process rendering 50 templates from a bundle no longer imports \`node:crypto\`:
+  105.5 ms against 110.8 ms for the first version (15 interleaved rounds, Node 24, precompiled
+  128 ms). What is left over the prototype is bcc's own set-up (importing its three packages,
+  ~4.5 ms) and its per-template bookkeeping.
 - **Why the large-app and small-page targets stay out of reach.** Against the precompiled path
   on Node 24 bcc would need ~15 ms less on the large app (0.50×) and ~10 ms less on a small page
   (1.0×). What is bcc's to remove there is smaller: importing its three packages (~4.5 ms: ~2 ms
   of package resolution, ~1 ms per module even from the compile cache, against ~0.45 ms for an
-  empty module), \`node:zlib\` (~0.8 ms), its own lazily compiled code (~2–3 ms) and a few
-  templates' loading, which a bundle shortens little. The rest is Node's and V8's per process:
+  empty module), its own lazily compiled code (~2–3 ms) and a few templates' loading, which a
+  bundle shortens little (\`node:crypto\` and \`node:zlib\` are no longer among them for a small
+  page: see the next item but one). The rest is Node's and V8's per process:
   starting, importing Nunjucks, deserialising code, compiling Nunjucks' runtime, and running
   every template function cold for the first time.
 - **Imported macro files** (fixed): the V8 code cache of a template loaded by \`{% import %}\` or
@@ -567,17 +572,23 @@ ${redisNote ? `\n${redisNote}\n` : ''}
   macros, so every macro body was compiled again in each process (18 template functions per
   warm process here). It is now taken after the outermost render that ran it (5 left: macros a
   later page calls first).
-- Importing \`node:crypto\` costs a fresh process 5.0–6.1 ms on Node 24 and 2.5–2.8 ms on Node 20,
-  and \`node:zlib\` 0.8–1.4 ms (0.45–0.5 ms), measured with \`process.getBuiltinModule\` in a script
-  (not \`node -e\`, which has crypto loaded already). bcc needs them for SHA-256 (entry keys, source
-  checksums, the environment fingerprint) and CRC32 (every frame), and loads both on first use,
-  not at import. SHA-256 in JavaScript, to skip the import, was measured and rejected: cold
-  JavaScript hashed 865 bytes in 0.75 ms and checked a 20 KB frame in 1–2.7 ms
-  (\`packages/core/src/digest.ts\`); a 128-bit non-cryptographic hash in JavaScript over 50
-  template sources (~120 KB) took 3.4–5.8 ms cold on Node 24, no better than importing
-  \`node:crypto\` and hashing with it (5.6 ms). CRC32 stays: V8 checks a code cache's header but,
-  in release builds, not its payload, so the frame's checksum is what keeps a damaged cache from
-  V8.
+- Importing \`node:crypto\` costs a fresh process 5.0–6.1 ms on Node 24 and 2.5–2.8 ms on Node 20
+  (it loads Node's whole streams stack), and \`node:zlib\` 0.8–1.4 ms (0.45–0.5 ms), measured with
+  \`process.getBuiltinModule\` in a script (not \`node -e\`, which has crypto loaded already). bcc
+  needs SHA-256 (entry keys, source checksums, the environment fingerprint) and CRC32 (every
+  frame). In JavaScript both lost to the import: cold JavaScript hashed 865 bytes in 0.75 ms and
+  checked a 20 KB frame in 1–2.7 ms; a 128-bit non-cryptographic hash over 50 template sources
+  (~120 KB) took 3.4–5.8 ms cold on Node 24. In WebAssembly (2026-11-30,
+  \`packages/core/src/wasm-module.ts\`) they win for small inputs: compiling and starting the
+  module takes ~0.4 ms and V8's baseline compiler runs SHA-256 at ~24 ns a byte (40 MB/s; ~6× that
+  once V8 has optimised it in the background) and CRC32 at ~1 GB/s. So bcc hashes the first
+  16 KiB of text and checks the first 512 KiB of frames there, then imports Node's modules, and
+  uses them from the start when the app already loaded them (Express and Fastify load
+  \`node:crypto\`). A small page's process now imports neither: in-process load and render 17.2 →
+  12.9 ms on Node 24 (medians of two 7-round runs). A larger budget bought nothing: 50 templates' sources
+  (200 KB) took ~5 ms in WebAssembly, what the import costs. CRC32 stays: V8 checks a code cache's
+  header but, in release builds, not its payload, so the frame's checksum is what keeps a damaged
+  cache from V8.
 - Pug: \`createPugRenderer\` serves compiled templates without importing Pug's compiler at all,
   which took bcc from about 2.3× Pug's precompiled functions (the compiler imported only to hook
   it) to level with them. The same idea for Nunjucks was tried and dropped: Nunjucks' runtime-only

@@ -168,7 +168,7 @@ export function explain(m) {
     `50 templates: against the precompiled path bcc spends ${fmt(bcc.setup - pre.setup)} ms more on set-up (importing \`@bcc/core\`, \`@bcc/fs\`, \`@bcc/nunjucks\` and the Node built-ins they use), ${fmt(bcc.load - pre.load)} ms more loading (each source read and hashed, each entry read and checked, ~1.3 MB of V8 code cache deserialised) and saves ${fmt(pre.render - bcc.render)} ms of rendering (V8 compiles none of the template functions).`,
     `Against the limit (${fmt(m.limit.wall)} ms), bcc + fs is ${fmt(m.fifty['bcc-fs'].wall - m.limit.wall)} ms over: its set-up (${fmt(bcc.setup)}), its loading (${fmt(bcc.load)}) and a render phase ${fmt(bcc.render - m.limit.warmRender)} ms slower than a warm process's (Nunjucks' own runtime is compiled by V8 in every fresh process, lazily; Node's compile cache keeps only eagerly compiled functions).`,
     `Large app: bcc loads only the templates the 5 pages reach, the precompiled path loads all 500 (${fmt(m.app.precompiled.wall)} ms vs ${fmt(m.app['bcc-fs'].wall)} ms for bcc); what is left of bcc's time is the same fixed set-up as above.`,
-    `Small page: in-process, bcc takes ${fmt(m.inProcess['bcc-fs'])} ms against ${fmt(m.inProcess.precompiled)} ms: importing bcc and \`node:crypto\`/\`node:zlib\` alone costs more than the precompiled path's whole load and render, which is where this target is lost.`,
+    `Small page: in-process, bcc takes ${fmt(m.inProcess['bcc-fs'])} ms against ${fmt(m.inProcess.precompiled)} ms: importing bcc's three packages (~5 ms) alone costs more than the precompiled path's whole load and render, which is where this target is lost.`,
   ];
   const bundled = m.fifty['bcc-fs-bundle'];
   if (bundled && p['bcc-fs-bundle']) {
@@ -197,12 +197,12 @@ export function explain(m) {
     const bcc = m.pug['bcc-fs'].wall;
     const pre = m.pug.precompiled.wall;
     lines.push(
-      `Pug: no cache is ${(m.pug.none.wall / pre).toFixed(1)}× the precompiled path (Pug's compiler is heavy, and importing it alone is tens of ms). \`createPugRenderer\` never imports the compiler in a warm process, so bcc + fs takes ${fmt(bcc)} ms against ${fmt(pre)} ms for Pug's client functions (${(bcc / pre).toFixed(2)}×): it is spared V8's lazy compile of the 40 template functions (their V8 code cache is in the entries) but pays its own set-up (importing bcc, \`node:crypto\` and \`node:zlib\`) and checks every entry against the files it inlined, which the precompiled module skips because it is rebuilt by hand.`,
+      `Pug: no cache is ${(m.pug.none.wall / pre).toFixed(1)}× the precompiled path (Pug's compiler is heavy, and importing it alone is tens of ms). \`createPugRenderer\` never imports the compiler in a warm process, so bcc + fs takes ${fmt(bcc)} ms against ${fmt(pre)} ms for Pug's client functions (${(bcc / pre).toFixed(2)}×): it is spared V8's lazy compile of the 40 template functions (their V8 code cache is in the entries) but pays its own set-up (importing bcc, and \`node:crypto\` once its checksums pass 16 KiB of sources) and checks every entry against the files it inlined, which the precompiled module skips because it is rebuilt by hand.`,
     );
   }
   if (m.eta) {
     lines.push(
-      `Eta: Eta compiles fast, so no cache, precompiled and bcc are within a few ms of each other (${fmt(m.eta.none.wall)}, ${fmt(m.eta.precompiled.wall)}, ${fmt(m.eta['bcc-fs'].wall)} ms): Node's start-up is most of every process, and bcc's set-up (its imports, \`node:crypto\` for checksums) costs about what it saves.`,
+      `Eta: Eta compiles fast, so no cache, precompiled and bcc are within a few ms of each other (${fmt(m.eta.none.wall)}, ${fmt(m.eta.precompiled.wall)}, ${fmt(m.eta['bcc-fs'].wall)} ms): Node's start-up is most of every process, and bcc's set-up (its imports, and \`node:crypto\` for 50 templates' checksums) costs about what it saves.`,
     );
   }
   return lines;
