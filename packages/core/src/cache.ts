@@ -111,6 +111,9 @@ const describeBucket = (bucket: Bucket) =>
  * }
  * ```
  */
+/** Entry keys a cache remembers (by what they hash); ~4,096 × a few hundred bytes at most. */
+const KEYS_REMEMBERED = 4_096;
+
 export abstract class BytecodeCache {
   /** Hit, miss, rejection, write and error counters. */
   readonly stats: CacheStats = emptyStats();
@@ -119,6 +122,8 @@ export abstract class BytecodeCache {
   /** Skips the store after a failure (see {@link BytecodeCacheOptions.breaker}); `null` when off. */
   readonly breaker: CircuitBreaker | null;
   readonly #onError: ((error: Error, context: ErrorContext) => void) | undefined;
+  /** Keys already hashed, by the text hashed (see {@link getCacheKey}). */
+  readonly #keys = new Map<string, string>();
 
   constructor(options: BytecodeCacheOptions = {}) {
     this.secrets = normalizeSecrets(options.secret);
@@ -188,7 +193,17 @@ export abstract class BytecodeCache {
    * environment out; bcc does not).
    */
   getCacheKey(name: string, filename?: string | null, fingerprint = ''): string {
-    return sha256Hex(`${name.length}:${name}|${filename ?? ''}|${fingerprint}`);
+    const text = `${name.length}:${name}|${filename ?? ''}|${fingerprint}`;
+    let key = this.#keys.get(text);
+    if (key === undefined) {
+      key = sha256Hex(text);
+      // Engines ask for the same keys on every render (an async store's prefetch, each page's
+      // layout and partials): hashing them again used up the budget of hashing that a process
+      // does without importing node:crypto (see digest.ts). Bounded: the oldest goes first.
+      if (this.#keys.size >= KEYS_REMEMBERED) this.#keys.delete(this.#keys.keys().next().value as string);
+      this.#keys.set(text, key);
+    }
+    return key;
   }
 
   /** The checksum of the template source an entry must match. */

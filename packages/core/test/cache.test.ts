@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Bucket } from '../src/bucket.js';
 import { BytecodeCache, isBytecodeCache } from '../src/cache.js';
+import { digestCounts } from '../src/digest.js';
 import { BccBackendError, BccConfigError, BccError, isBccError } from '../src/errors.js';
 import { MemoryBytecodeCache } from '../src/memory.js';
 import { env } from './helpers.js';
@@ -23,6 +24,18 @@ describe('keys and checksums', () => {
     expect(cache.getCacheKey('a.html', '/t/a.html', 'env2')).not.toBe(base);
     expect(cache.getCacheKey('a.html', '/t/a.html', 'env1')).toBe(base);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it('hashes a key once, remembering at most 4,096 (the oldest is hashed again)', () => {
+    const fresh = new MemoryBytecodeCache();
+    const hashes = () => digestCounts.wasm + digestCounts.native;
+    const before = hashes();
+    const first = fresh.getCacheKey('page.njk', '/t/page.njk', 'env1');
+    for (let i = 0; i < 10; i++) expect(fresh.getCacheKey('page.njk', '/t/page.njk', 'env1')).toBe(first);
+    expect(hashes() - before).toBe(1);
+    for (let i = 0; i < 4_096; i++) fresh.getCacheKey(`p${i}.njk`, null, 'env1');
+    const again = hashes();
+    expect(fresh.getCacheKey('page.njk', '/t/page.njk', 'env1')).toBe(first);
+    expect(hashes() - again).toBe(1);
   });
   it('name and filename cannot be confused by moving a separator', () => {
     expect(cache.getCacheKey('a|b', 'c')).not.toBe(cache.getCacheKey('a', 'b|c'));

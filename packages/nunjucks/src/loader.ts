@@ -197,7 +197,14 @@ export function useBytecodeCache(
   };
 
   // --- async caches: see PreparedTemplates -------------------------------------------------
-  const prepared = new PreparedTemplates(nenv, cache, environment, load.async);
+  // Nunjucks' own FileSystemLoader returns a file's text as read from `path`: a bundle may then
+  // vouch for it by the file's stamp (see TemplateBundle.markVerbatim).
+  const sourceRead = (getSource: unknown, info: LoaderSourceInfo | null | undefined) => {
+    if (bundle && info && getSource === nunjucksModule.FileSystemLoader.prototype.getSource)
+      bundle.markVerbatim(info);
+    return info;
+  };
+  const prepared = new PreparedTemplates(nenv, cache, environment, load.async, sourceRead);
 
   const transformAsync = (info: LoaderSourceInfo | null | undefined, name: string, cb: SourceCallback) => {
     const source = info ? sourceOf(info) : null;
@@ -351,13 +358,7 @@ export function useBytecodeCache(
   nenv.loaders.forEach((loader, index) => {
     const own = { getSource: loader.getSource, async: loader.async };
     const loaderIsAsync = !!own.async;
-    // Nunjucks' own FileSystemLoader returns a file's text as read from `path`: a bundle may
-    // then vouch for it by the file's stamp (see TemplateBundle.markVerbatim).
-    const verbatim = own.getSource === nunjucksModule.FileSystemLoader.prototype.getSource ? bundle : null;
-    const read = (info: LoaderSourceInfo | null | undefined) => {
-      if (verbatim && info) verbatim.markVerbatim(info);
-      return info;
-    };
+    const read = (info: LoaderSourceInfo | null | undefined) => sourceRead(own.getSource, info);
     let getSource: NunjucksLoader['getSource'];
     if (mode === 'sync' && !loaderIsAsync) {
       getSource = ((name: string) =>

@@ -8,6 +8,9 @@ import { sourceOf, templateOf } from './template-source.js';
 /** Loads one template through the cache, asynchronously (core's `loadTemplate`). */
 export type LoadAsync = (info: LoaderSourceInfo, name: string, source: string) => Promise<ReadyTemplate>;
 
+/** Told of each source a prefetch read with a loader's own `getSource` (see TemplateBundle.markVerbatim). */
+export type SourceRead = (getSource: unknown, info: LoaderSourceInfo) => void;
+
 /**
  * Templates loaded ahead of Nunjucks asking for them, for asynchronous caches.
  *
@@ -21,12 +24,15 @@ export type LoadAsync = (info: LoaderSourceInfo, name: string, source: string) =
  */
 export class PreparedTemplates {
   // `loaded: null` records a template that does not compile, so Nunjucks gets its source (and
-  // reports the error) synchronously too.
-  readonly #entries = new Map<string, { checksum: string; loaded: ReadyTemplate | null }>();
+  // reports the error) synchronously too. The source is kept to compare with the one Nunjucks
+  // reads later: equal text is what a checksum would have told, without hashing it (a page's
+  // templates were hashed two or three times over, enough to make a process import node:crypto).
+  readonly #entries = new Map<string, { source: string; loaded: ReadyTemplate | null }>();
   readonly #env: NunjucksEnvironment;
   readonly #cache: BytecodeCache;
   readonly #environment: NunjucksTemplateEnvironment;
   readonly #loadAsync: LoadAsync;
+  readonly #sourceRead: SourceRead;
   /**
    * What each template prefetched by a loader's name for it named in turn: once Nunjucks holds
    * the compiled template in that loader's cache it never reads its source again, and neither
@@ -42,11 +48,13 @@ export class PreparedTemplates {
     cache: BytecodeCache,
     environment: NunjucksTemplateEnvironment,
     loadAsync: LoadAsync,
+    sourceRead: SourceRead = () => {},
   ) {
     this.#env = env;
     this.#cache = cache;
     this.#environment = environment;
     this.#loadAsync = loadAsync;
+    this.#sourceRead = sourceRead;
   }
 
   #keyOf(info: LoaderSourceInfo, name: string, source: string): string {
@@ -57,24 +65,18 @@ export class PreparedTemplates {
   /** The prepared template for exactly this source; `null`: it does not compile; `undefined`: not prepared. */
   get(info: LoaderSourceInfo, name: string, source: string): ReadyTemplate | null | undefined {
     const entry = this.#entries.get(this.#keyOf(info, name, source));
-    return entry && entry.checksum === this.#cache.getSourceChecksum(source) ? entry.loaded : undefined;
+    return entry && entry.source === source ? entry.loaded : undefined;
   }
 
   /** Loads a template through the cache and keeps it; rejects as the load does. */
   async load(info: LoaderSourceInfo, name: string, source: string): Promise<ReadyTemplate> {
     try {
       const loaded = await this.#loadAsync(info, name, source);
-      this.#entries.set(this.#keyOf(info, name, source), {
-        checksum: this.#cache.getSourceChecksum(source),
-        loaded,
-      });
+      this.#entries.set(this.#keyOf(info, name, source), { source, loaded });
       return loaded;
     } catch (error) {
       if (isCompileError(error)) {
-        this.#entries.set(this.#keyOf(info, name, source), {
-          checksum: this.#cache.getSourceChecksum(source),
-          loaded: null,
-        });
+        this.#entries.set(this.#keyOf(info, name, source), { source, loaded: null });
       }
       throw error;
     }
@@ -116,6 +118,7 @@ export class PreparedTemplates {
           break;
         }
         if (!info) continue;
+        this.#sourceRead(own.getSource, info);
         const source = sourceOf(info);
         const id = info.path ?? resolved;
         if (source === null || seen.has(id)) break;
