@@ -3,11 +3,12 @@ import { DIGEST_WASM } from './wasm-module-bytes.js';
 
 /**
  * SHA-256 and CRC32 through a small WebAssembly module (wasm-module.ts), so that a process that
- * only loads templates never imports `node:crypto` or `node:zlib`. Importing them was the largest
- * fixed cost bcc had in a fresh process: `node:crypto` 5.3 ms on Node 24 (3.2 on 22, 2.8 on 20;
- * it pulls in Node's whole streams stack), `node:zlib` 1.2 ms, where compiling and instantiating
- * this module takes ~0.4 ms. Hashing in JavaScript was measured before and lost (cold code is
- * interpreted: see digest.ts); WebAssembly runs compiled code from its first call.
+ * loads a few templates imports neither `node:crypto` nor `node:zlib` (digest.ts decides which
+ * implementation hashes what). Importing them was the largest fixed cost bcc had in a fresh
+ * process: `node:crypto` 5.3 ms on Node 24 (3.2 on 22, 2.8 on 20; it pulls in Node's whole
+ * streams stack), `node:zlib` 1.2 ms, where compiling and instantiating this module takes ~0.4 ms.
+ * Hashing in JavaScript was measured before and lost (cold code is interpreted: see digest.ts);
+ * WebAssembly runs compiled code from its first call.
  */
 
 // The little of the WebAssembly API used here (the project's TypeScript lib has no DOM types).
@@ -24,6 +25,7 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 };
+
 /**
  * SHA-256 and CRC32 over one instance of the module. Not re-entrant (callers are synchronous). Its
  * memory grows to the largest input and is never given back: digest.ts bounds what it passes.
