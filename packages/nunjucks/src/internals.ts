@@ -96,5 +96,12 @@ const require = createRequire(import.meta.url);
 /** The Nunjucks module bcc compiles with: the peer dependency, the same copy the app requires. */
 export const nunjucksModule = require('nunjucks') as NunjucksModule;
 
+/**
+ * `FileSystemLoader.prototype.getSource` as it was when bcc was imported: a loader using it
+ * returns a file's text as read (see TemplateBundle.markVerbatim). Taken now, so that a later
+ * patch of the prototype (a preprocessor, say) is not mistaken for it.
+ */
+export const fileSystemGetSource = nunjucksModule.FileSystemLoader.prototype.getSource;
+
 /** The installed Nunjucks version; part of every fingerprint. */
 export const nunjucksVersion: string = (require('nunjucks/package.json') as { version: string }).version;

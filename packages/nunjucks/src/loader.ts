@@ -13,10 +13,10 @@ import { bundleNameOf, TemplateBundle } from './bundle.js';
 import { isCompileError, NunjucksTemplateEnvironment, templateProps } from './environment.js';
 import { firstRenderWatcher } from './first-render.js';
 import {
+  fileSystemGetSource,
   type LoaderSourceInfo,
   type NunjucksEnvironment,
   type NunjucksLoader,
-  nunjucksModule,
   type SourceCallback,
   type TemplateProps,
 } from './internals.js';
@@ -200,8 +200,7 @@ export function useBytecodeCache(
   // Nunjucks' own FileSystemLoader returns a file's text as read from `path`: a bundle may then
   // vouch for it by the file's stamp (see TemplateBundle.markVerbatim).
   const sourceRead = (getSource: unknown, info: LoaderSourceInfo | null | undefined) => {
-    if (bundle && info && getSource === nunjucksModule.FileSystemLoader.prototype.getSource)
-      bundle.markVerbatim(info);
+    if (bundle && info && getSource === fileSystemGetSource) bundle.markVerbatim(info);
     return info;
   };
   const prepared = new PreparedTemplates(nenv, cache, environment, load.async, sourceRead);

@@ -150,7 +150,27 @@ describe('working-set bundles (option bundle)', () => {
     const handle = useBytecodeCache(env, cache, { bundle: 'site' });
     expect(renderAll(env)).toEqual(plain);
     expect(handle.stats).toMatchObject({ compiled: 0, cacheV8: 11 });
+    // the bundle's key text again, then each of the 11 sources
     expect(hashed.length).toBe(1 + 1 + 11);
+
+    // Nor when FileSystemLoader itself was patched after bcc was imported (a preprocessor).
+    const prototype = Object.getPrototypeOf(fixtures.createEnvironment().loaders[0]) as {
+      getSource(name: string): unknown;
+    };
+    const pristine = prototype.getSource;
+    prototype.getSource = function (this: unknown, name: string) {
+      return pristine.call(this, name);
+    };
+    try {
+      const patched = fixtures.createEnvironment();
+      const patchedHandle = useBytecodeCache(patched, cache, { bundle: 'site' });
+      expect(renderAll(patched)).toEqual(plain);
+      expect(patchedHandle.stats).toMatchObject({ compiled: 0, cacheV8: 11 });
+      // again the bundle's key text and the 11 sources
+      expect(hashed.length).toBe(1 + 2 * (1 + 11));
+    } finally {
+      prototype.getSource = pristine;
+    }
   });
 
   // Stamps are recorded only for files that changed more than two seconds before (see
