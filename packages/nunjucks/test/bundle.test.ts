@@ -67,6 +67,27 @@ describe('working-set bundles (option bundle)', () => {
     for (const cleanup of cleanups.splice(0)) cleanup();
   });
 
+  /**
+   * A copy of the fixture templates and a memory cache holding their complete bundle (the first
+   * process stores it, the second adds V8's code). `stamped`: wait first, so that the copied
+   * files are old enough for their stamps to be recorded (see stampedSourceChecksum).
+   */
+  async function bundledCopy(options: { stamped?: boolean } = {}) {
+    const copy = copyOfTemplates();
+    cleanups.push(copy.remove);
+    if (options.stamped) await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const cache = new MemoryBytecodeCache();
+    await processRun(cache, copy.dir);
+    await processRun(cache, copy.dir);
+    return { dir: copy.dir, cache };
+  }
+
+  /** Appends a comment to a copied template (a real edit: new text, new stamp). */
+  function edit(dir: string, template: string): void {
+    const file = join(dir, template);
+    writeFileSync(file, `${readFileSync(file, 'utf8')}<!-- edited -->`);
+  }
+
   it('the first process stores its templates as one entry, the next adds V8 code, later ones read one entry', async () => {
     const plain = renderAll(fixtures.createEnvironment());
     const cache = new MemoryBytecodeCache();
@@ -94,14 +115,9 @@ describe('working-set bundles (option bundle)', () => {
   });
 
   it('serves the unchanged members when one file changed, compiles that one, and writes a new bundle', async () => {
-    const copy = copyOfTemplates();
-    cleanups.push(copy.remove);
-    const cache = new MemoryBytecodeCache();
-    await processRun(cache, copy.dir);
-    await processRun(cache, copy.dir);
-
-    const file = join(copy.dir, 'partials', 'post.njk');
-    writeFileSync(file, `${readFileSync(file, 'utf8')}<!-- edited -->`);
+    const copy = await bundledCopy();
+    const cache = copy.cache;
+    edit(copy.dir, 'partials/post.njk');
     const plain = renderAll(fixtures.createEnvironment({ dir: copy.dir }));
     const edited = await processRun(cache, copy.dir);
     expect(edited.output).toEqual(plain);
@@ -176,12 +192,8 @@ describe('working-set bundles (option bundle)', () => {
   // Stamps are recorded only for files that changed more than two seconds before (see
   // stampedSourceChecksum), hence the wait after copying the templates.
   it('a file with a new stamp is served by its checksum when its text is the same, and compiled when not', async () => {
-    const copy = copyOfTemplates();
-    cleanups.push(copy.remove);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
-    const cache = new MemoryBytecodeCache();
-    await processRun(cache, copy.dir);
-    await processRun(cache, copy.dir);
+    const copy = await bundledCopy({ stamped: true });
+    const cache = copy.cache;
 
     const homeFile = join(copy.dir, 'pages', 'home.njk');
     writeFileSync(homeFile, readFileSync(homeFile, 'utf8'));
@@ -191,8 +203,7 @@ describe('working-set bundles (option bundle)', () => {
 
     // An edit, then a process that renders only the page including the edited file: the new
     // bundle keeps the members it did not serve, since their files still have their stamps.
-    const post = join(copy.dir, 'partials', 'post.njk');
-    writeFileSync(post, `${readFileSync(post, 'utf8')}<!-- edited -->`);
+    edit(copy.dir, 'partials/post.njk');
     const home = await processRun(cache, copy.dir, ['pages/home.njk']);
     expect(home.output['pages/home.njk']).toBe(
       fixtures.createEnvironment({ dir: copy.dir }).render('pages/home.njk', context),
@@ -207,13 +218,9 @@ describe('working-set bundles (option bundle)', () => {
   it('a new bundle after an edit drops the members it could not check without reading their files', async () => {
     // Files written just now have no stamp (see stampedSourceChecksum): a member this process
     // did not serve cannot be vouched for, so it is left out rather than its file read.
-    const copy = copyOfTemplates();
-    cleanups.push(copy.remove);
-    const cache = new MemoryBytecodeCache();
-    await processRun(cache, copy.dir);
-    await processRun(cache, copy.dir);
-    const post = join(copy.dir, 'partials', 'post.njk');
-    writeFileSync(post, `${readFileSync(post, 'utf8')}<!-- edited -->`);
+    const copy = await bundledCopy();
+    const cache = copy.cache;
+    edit(copy.dir, 'partials/post.njk');
     const home = await processRun(cache, copy.dir, ['pages/home.njk']);
     expect(home.bundleWrites).toBe(1);
     const next = await processRun(cache, copy.dir);
@@ -224,11 +231,8 @@ describe('working-set bundles (option bundle)', () => {
   });
 
   it('does not serve a template whose source changed after the bundle was read', async () => {
-    const copy = copyOfTemplates();
-    cleanups.push(copy.remove);
-    const cache = new MemoryBytecodeCache();
-    await processRun(cache, copy.dir);
-    await processRun(cache, copy.dir);
+    const copy = await bundledCopy();
+    const cache = copy.cache;
 
     const env = fixtures.createEnvironment({ dir: copy.dir, noCache: true });
     const handle = useBytecodeCache(env, cache, { bundle: 'site' });
