@@ -85,6 +85,9 @@ const bucketContext = (bucket: Bucket): { key: string; name?: string } =>
 const describeBucket = (bucket: Bucket) =>
   bucket.name === undefined ? bucket.key : `${bucket.name} (${bucket.key})`;
 
+/** Entry keys a cache remembers (by what they hash); ~4,096 × a few hundred bytes at most. */
+const KEYS_REMEMBERED = 4_096;
+
 /**
  * The contract between bcc and a store. An adapter implements `loadBytecode` (fill the bucket
  * from the store, or leave it empty) and `dumpBytecode` (store `bucket.bytecodeToBytes()`); it
@@ -111,9 +114,6 @@ const describeBucket = (bucket: Bucket) =>
  * }
  * ```
  */
-/** Entry keys a cache remembers (by what they hash); ~4,096 × a few hundred bytes at most. */
-const KEYS_REMEMBERED = 4_096;
-
 export abstract class BytecodeCache {
   /** Hit, miss, rejection, write and error counters. */
   readonly stats: CacheStats = emptyStats();
