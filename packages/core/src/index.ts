@@ -104,3 +104,10 @@ export {
   resolveImport,
   secretFromEnv,
 } from './url.js';
+export {
+  type BundleMember,
+  bundleNameOf,
+  MAX_BUNDLE_MEMBERS,
+  WorkingSetBundle,
+  type WorkingSetBundleOptions,
+} from './working-set.js';

@@ -1,109 +1,21 @@
-import {
-  BccConfigError,
-  type BucketCode,
-  type BucketEnvironment,
-  type BytecodeCache,
-  type CodeCacheState,
-  fileStamp,
-  type Instantiated,
-  instantiate,
-  type LoadedFrom,
-  type LoadedTemplate,
-  stampedSourceChecksum,
-} from '@bcc/core';
+import { type BytecodeCache, type LoadedTemplate, WorkingSetBundle } from '@bcc/core';
 import type { NunjucksTemplateEnvironment } from './environment.js';
 import type { LoaderSourceInfo } from './internals.js';
 import { lazyReadyTemplate, type ReadyTemplate } from './ready.js';
 
-/** The bundle's name from the option: `true` is `'default'`; `null` when there is none. */
-export function bundleNameOf(option: string | boolean | undefined): string | null {
-  if (option === undefined || option === false) return null;
-  if (option === true) return 'default';
-  if (typeof option !== 'string' || option.length === 0 || option.length > 200) {
-    throw new BccConfigError('the bundle option is true, or a name of 1 to 200 characters');
-  }
-  return option;
-}
-
-/**
- * What a bundle entry's checksum is made of: a bundle is checked through its members instead.
- * Version 2: the members' list (path, checksum, file stamp) is in the JavaScript, checked member
- * by member when served (version 1 listed them as frame dependencies, all checked on read).
- */
-const BUNDLE_SOURCE = 'bcc:nunjucks-bundle:2';
-/** No template file has a NUL in its path, so a bundle's key never equals a template's. */
-const BUNDLE_FILENAME = '\0bundle';
-/** Members a bundle holds at most; an entry listing more (only a store writer could make one) is ignored. */
-export const MAX_BUNDLE_MEMBERS = 2_000;
 /** The shape of every template's stored JavaScript (see `NunjucksTemplateEnvironment.compile`). */
 const FACTORY_START = '(function () {\n';
 const FACTORY_END = '\n})';
 
-interface Member {
-  readonly path: string;
-  readonly checksum: string;
-  readonly js: string;
-}
-
-/** A member for the next bundle; `stamp`, when given, is one its file was just seen to have. */
-interface Candidate extends Member {
-  readonly stamp?: string | null | undefined;
-}
-
-/** A member as a bundle lists it: its file, the checksum of its source, the file's stamp then. */
-type Listed = readonly [path: string, checksum: string, stamp: string | null];
-
-interface Loaded {
-  readonly fingerprint: string;
-  readonly members: ReadonlyMap<
-    string,
-    { readonly checksum: string; readonly stamp: string | null; readonly index: number }
-  >;
-  readonly factories: readonly (() => unknown)[];
-  /** Kept only while this process may store the bundle again (it had no usable V8 code cache). */
-  readonly code: BucketCode | null;
-  readonly script: Instantiated<unknown>;
-  readonly from: LoadedFrom;
-  readonly codeCache: CodeCacheState;
-}
-
 /**
- * A working-set bundle (`useBytecodeCache(env, cache, { bundle })`): the templates a process
- * loaded, kept as one entry — one read, one script, one V8 code cache — for the processes after
- * it. Per template, a warm process otherwise reads, decodes and runs one entry as its own script:
- * ~0.2 ms of cold JavaScript each, which is what separated bcc from Nunjucks' precompiled module
- * under `node --no-lazy` (see docs/performance.md).
- *
- * The entry is a normal frame (the store's integrity, signature and runtime checks apply); its
- * JavaScript lists the members — file, checksum of the source, and the file's stamp when that
- * checksum was taken (`stampedSourceChecksum` in @bcc/core) — and holds their code. A member is
- * served only for the environment configuration it was compiled for, and only while the source
- * Nunjucks just read is the one it was compiled from: its file still has the stamp (one `stat`:
- * any write sets a new ctime, which no user can set back), for sources that Nunjucks'
- * `FileSystemLoader` read verbatim from that file; otherwise the source's checksum is compared.
- * So a process that renders from a bundle neither re-reads nor hashes the members' files (hashing
- * 50 templates' sources made it import `node:crypto`: ~5 ms on Node 24). A member whose source
- * changed is not served: that template loads on its own, and `flush()` writes a new bundle.
- *
- * Written by `flush()`: with no usable bundle, the templates this process loaded one by one
- * (JavaScript only: V8 has not run them as one script yet); from a bundle that had no usable V8
- * code cache, the same bundle with the cache V8 made while this process rendered from it; from
- * a bundle with a changed member, its other members whose files are unchanged plus what this
- * process loaded on its own (JavaScript only again). A bundle with an accepted V8 code cache is
- * never replaced by a process that merely used it.
+ * Nunjucks' working-set bundle (`useBytecodeCache(env, cache, { bundle })`): core's
+ * `WorkingSetBundle` (what it keeps, checks and writes is described there), keyed by the file a
+ * loader read each template from, serving Nunjucks' `ReadyTemplate`s. A source is vouched for by
+ * its file's stamp only when Nunjucks' own `FileSystemLoader` read it (see {@link markVerbatim}).
  */
 export class TemplateBundle {
-  readonly #cache: BytecodeCache;
-  readonly #environment: NunjucksTemplateEnvironment;
-  readonly #name: string;
-  readonly #synchronous: boolean;
-  #state: Loaded | 'unread' | 'absent' = 'unread';
-  #reading: Promise<void> | null = null;
-  readonly #recorded = new Map<string, Member>();
+  readonly #bundle: WorkingSetBundle;
   readonly #ready = new Map<number, ReadyTemplate>();
-  #served = 0;
-  /** A member was refused: its source changed since the bundle was written. */
-  #stale = false;
   /** Loader results that are a file's text as Nunjucks' own FileSystemLoader read it. */
   readonly #verbatim = new WeakSet<object>();
 
@@ -114,30 +26,17 @@ export class TemplateBundle {
     name: string,
     synchronous: boolean,
   ) {
-    this.#cache = cache;
-    this.#environment = environment;
-    this.#name = `bundle:${name}`;
-    this.#synchronous = synchronous;
+    this.#bundle = new WorkingSetBundle(cache, environment, {
+      kind: 'nunjucks',
+      name,
+      synchronous,
+      isMemberCode: (js) => js.startsWith(FACTORY_START) && js.endsWith(FACTORY_END),
+    });
   }
 
   /** Reads the bundle from an asynchronous store, once; {@link serve} answers from it afterwards. */
   ready(): Promise<void> {
-    if (this.#state !== 'unread') return Promise.resolve();
-    this.#reading ??= (async () => {
-      const fingerprint = this.#environment.fingerprint;
-      const bucket = await this.#cache.getBucket(
-        this.#bucketEnvironment(fingerprint),
-        this.#name,
-        BUNDLE_FILENAME,
-        BUNDLE_SOURCE,
-      );
-      if (this.#state === 'unread') this.#state = this.#instantiate(fingerprint, bucket.code) ?? 'absent';
-    })().catch((error: unknown) => {
-      // A store that throws (ignoreErrors: false) fails this load, not every later one.
-      this.#state = 'absent';
-      throw error;
-    });
-    return this.#reading;
+    return this.#bundle.ready();
   }
 
   /**
@@ -150,30 +49,16 @@ export class TemplateBundle {
 
   /** The bundle's template for this source, or `null` when the bundle does not have it as it is now. */
   serve(info: LoaderSourceInfo, source: string): ReadyTemplate | null {
-    const path = info.path;
-    if (!path) return null;
-    const loaded = this.#load();
-    if (loaded === null || loaded.fingerprint !== this.#environment.fingerprint) return null;
-    const member = loaded.members.get(path);
-    if (member === undefined) return null;
-    // The stamp is taken after Nunjucks read the file: unchanged since the bundle was written
-    // means what was read is what the member was compiled from.
-    const unchanged =
-      (member.stamp !== null && this.#verbatim.has(info) && fileStamp(path) === member.stamp) ||
-      this.#cache.getSourceChecksum(source) === member.checksum;
-    if (!unchanged) {
-      this.#stale = true;
-      return null;
-    }
-    this.#served++;
+    if (!info.path) return null;
+    const member = this.#bundle.serve(info.path, source, this.#verbatim.has(info));
+    if (member === null) return null;
     let template = this.#ready.get(member.index);
     if (template === undefined) {
-      const factory = loaded.factories[member.index] as () => unknown;
       // What an asynchronous store's prefetch walks on to is read off the member's own source,
       // as V8 keeps it.
       template = lazyReadyTemplate(
-        { value: factory, from: loaded.from, codeCache: loaded.codeCache, persist: null },
-        () => Function.prototype.toString.call(factory),
+        { value: member.value, from: member.from, codeCache: member.codeCache, persist: null },
+        member.code,
       );
       this.#ready.set(member.index, template);
     }
@@ -182,156 +67,11 @@ export class TemplateBundle {
 
   /** A template this process loaded on its own: a member of the bundle `flush()` may write. */
   record(info: LoaderSourceInfo, loaded: LoadedTemplate<unknown>): void {
-    const path = info.path;
-    const code = loaded.bucket.code;
-    if (!path || !code || code.dependencies?.length) return;
-    if (!code.js.startsWith(FACTORY_START) || !code.js.endsWith(FACTORY_END)) return;
-    this.#recorded.delete(path);
-    this.#recorded.set(path, { path, checksum: loaded.bucket.checksum, js: code.js });
+    if (info.path) this.#bundle.record(info.path, loaded);
   }
 
-  /** Stores the bundle when this process has one to give (see the class comment). */
-  async write(): Promise<void> {
-    const state = this.#state;
-    if (typeof state === 'object') {
-      if (state.fingerprint !== this.#environment.fingerprint) return;
-      if (this.#stale) {
-        // The members it still has right, then what this process loaded on its own. Served
-        // members were checked against the source their loader read; one not served this time
-        // is kept only while its file has the listed stamp (a stat: no file a store writer
-        // named is read to decide).
-        const kept: Candidate[] = [];
-        for (const [path, member] of state.members) {
-          const served = this.#ready.has(member.index);
-          if (!served && (member.stamp === null || fileStamp(path) !== member.stamp)) continue;
-          const js = `(${Function.prototype.toString.call(state.factories[member.index])})`;
-          kept.push({ path, checksum: member.checksum, js, stamp: served ? undefined : member.stamp });
-        }
-        await this.#storeMembers([...kept, ...this.#recorded.values()]);
-        return;
-      }
-      if (state.code === null || this.#served === 0) return;
-      await this.#store(state.fingerprint, { ...state.code, v8: state.script.createCodeCache() });
-      return;
-    }
-    await this.#storeMembers([...this.#recorded.values()]);
+  /** Stores the bundle when this process has one to give (see `WorkingSetBundle.write`). */
+  write(): Promise<void> {
+    return this.#bundle.write();
   }
-
-  /**
-   * Stores a JavaScript-only bundle of the members whose file holds, now, the source they were
-   * compiled from (a member whose file does not would never be served), each with its file's
-   * stamp: read and hashed here, unless the candidate comes with a stamp its file still has.
-   */
-  async #storeMembers(candidates: readonly Candidate[]): Promise<void> {
-    const checksumOf = this.#cache.checksumOf;
-    const byPath = new Map(candidates.map((member) => [member.path, member]));
-    const listed: Listed[] = [];
-    const code: string[] = [];
-    for (const member of byPath.values()) {
-      if (listed.length === MAX_BUNDLE_MEMBERS) break;
-      let stamp = member.stamp;
-      if (stamp === undefined) {
-        const file = stampedSourceChecksum(member.path, checksumOf);
-        if (file?.checksum !== member.checksum) continue;
-        stamp = file.stamp;
-      }
-      listed.push([member.path, member.checksum, stamp]);
-      code.push(member.js);
-    }
-    if (listed.length === 0) return;
-    await this.#store(this.#environment.fingerprint, {
-      js: `({\nmembers: ${JSON.stringify(listed)},\ntemplates: [\n${code.join(',\n')}\n]\n})`,
-    });
-  }
-
-  #bucketEnvironment(fingerprint: string): BucketEnvironment {
-    return { fingerprint, engine: this.#environment.engine };
-  }
-
-  async #store(fingerprint: string, code: BucketCode): Promise<void> {
-    const bucket = this.#cache.createBucket(
-      this.#bucketEnvironment(fingerprint),
-      this.#name,
-      BUNDLE_FILENAME,
-      BUNDLE_SOURCE,
-    );
-    bucket.code = code;
-    if (this.#synchronous) this.#cache.setBucketSync(bucket);
-    else await this.#cache.setBucket(bucket);
-  }
-
-  /**
-   * The bundle: read now from a synchronous store at the first template load, or what
-   * {@link ready} read from an asynchronous one (nothing before it has); `null` when none is usable.
-   */
-  #load(): Loaded | null {
-    if (this.#state === 'unread' && this.#synchronous) {
-      this.#state = 'absent';
-      const fingerprint = this.#environment.fingerprint;
-      const bucket = this.#cache.getBucketSync(
-        this.#bucketEnvironment(fingerprint),
-        this.#name,
-        BUNDLE_FILENAME,
-        BUNDLE_SOURCE,
-      );
-      this.#state = this.#instantiate(fingerprint, bucket.code) ?? 'absent';
-    }
-    return typeof this.#state === 'object' ? this.#state : null;
-  }
-
-  /** Runs a bundle's script; `null` when there is none, or it is not what {@link write} stores. */
-  #instantiate(fingerprint: string, code: BucketCode | null): Loaded | null {
-    if (!code || code.dependencies?.length) return null;
-    let script: Instantiated<unknown>;
-    try {
-      script = instantiate(code, { filename: `bcc-${this.#name}` });
-    } catch {
-      return null;
-    }
-    let listed: unknown;
-    let factories: unknown;
-    try {
-      const value = script.value as { members?: unknown; templates?: unknown } | null | undefined;
-      listed = value?.members;
-      factories = value?.templates;
-    } catch {
-      return null; // a getter that throws: not what write() stores
-    }
-    if (
-      !Array.isArray(listed) ||
-      !Array.isArray(factories) ||
-      listed.length === 0 ||
-      listed.length > MAX_BUNDLE_MEMBERS ||
-      factories.length !== listed.length ||
-      !listed.every(isListed) ||
-      !factories.every((factory) => typeof factory === 'function')
-    ) {
-      return null;
-    }
-    const members = new Map(
-      (listed as Listed[]).map(
-        ([path, checksum, stamp], index) => [path, { checksum, stamp, index }] as const,
-      ),
-    );
-    return {
-      fingerprint,
-      members,
-      factories: factories as (() => unknown)[],
-      // With V8's code accepted there is nothing to store again: the entry's bytes can go.
-      code: script.codeCache === 'accepted' ? null : code,
-      script,
-      from: code.v8 ? 'cache+v8' : 'cache',
-      codeCache: script.codeCache,
-    };
-  }
-}
-
-function isListed(value: unknown): value is Listed {
-  return (
-    Array.isArray(value) &&
-    value.length === 3 &&
-    typeof value[0] === 'string' &&
-    typeof value[1] === 'string' &&
-    (value[2] === null || typeof value[2] === 'string')
-  );
 }

@@ -2,6 +2,7 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  bundleNameOf,
   canRunSync,
   EngineSession,
   isDisabledCache,
@@ -9,7 +10,7 @@ import {
   loadTemplateSync,
   MemoryBytecodeCache,
 } from '@bcc/core';
-import { bundleNameOf, TemplateBundle } from './bundle.js';
+import { TemplateBundle } from './bundle.js';
 import { isCompileError, NunjucksTemplateEnvironment, templateProps } from './environment.js';
 import { firstRenderWatcher } from './first-render.js';
 import {

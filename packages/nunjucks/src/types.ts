@@ -37,11 +37,12 @@ export interface UseBytecodeCacheOptions {
    * Written by `flush()`: call it once the process has rendered what it renders (after start-up
    * traffic, or at shutdown). The first process that flushes stores the templates it loaded; the
    * next one that renders from the bundle adds V8's code cache; later processes load the set at
-   * once. The bundle is refused as a whole when one of its files changed, when the environment's
-   * configuration (filters, extensions, options) changed, or under another Node; templates then
-   * load one by one as without it, and the next `flush()` writes a new bundle. A process that needs
-   * templates outside the bundle loads those one by one; a bundle with a V8 code cache is not
-   * replaced by such a process.
+   * once. Each template is checked when served (by its file's stamp when Nunjucks' own
+   * `FileSystemLoader` read it, else by checksum): a template whose source changed loads on its own
+   * and the next `flush()` writes a new bundle. After a change of the environment's configuration
+   * (filters, extensions, options), or under another Node, templates load one by one as without
+   * it. A process that needs templates outside the bundle loads those one by one; a bundle with a
+   * V8 code cache is not replaced by such a process.
    */
   bundle?: string | boolean;
   /**

@@ -1,9 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BccConfigError, type BucketCode, inspectFrame, MemoryBytecodeCache } from '@bcc/core';
+import {
+  BccConfigError,
+  type BucketCode,
+  inspectFrame,
+  MAX_BUNDLE_MEMBERS,
+  MemoryBytecodeCache,
+} from '@bcc/core';
 import { FileSystemBytecodeCache } from '@bcc/fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_BUNDLE_MEMBERS } from '../src/bundle.js';
 import { type NunjucksBytecodeCache, type TemplateLoadEvent, useBytecodeCache } from '../src/index.js';
 import {
   AsyncOnlyCache,
