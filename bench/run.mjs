@@ -277,18 +277,28 @@ function measure(major) {
   );
   process.stdout.write(' handlebars;');
   /** The no-cache, precompiled and bcc + fs modes of one more engine's 50-template workload. */
-  const engineModes = (engine, dir) => {
+  const engineModes = (engine, dir, { bundleToo = false } = {}) => {
     const base = { templates: dir, pages: pugEtaPages, precompiled: `${dir}.precompiled.cjs` };
-    return ['none', 'precompiled', 'bcc-fs'].map((kind) => ({
+    const modes = ['none', 'precompiled', 'bcc-fs'].map((kind) => ({
       id: `${engine}-${kind}`,
       kind,
       child: `${engine}-${kind}`,
       config: kind === 'bcc-fs' ? { ...base, directory: join(root, `${engine}-fs`) } : base,
     }));
+    if (!bundleToo) return modes;
+    // The working-set bundle, written by the priming runs' flush() (JavaScript, then V8's code).
+    const bundle = {
+      id: `${engine}-bcc-fs-bundle`,
+      kind: 'bcc-fs-bundle',
+      child: `${engine}-bcc-fs`,
+      primeRuns: 3,
+      config: { ...base, directory: join(root, `${engine}-fs-bundle`), bundle: 'bench' },
+    };
+    return [...modes, bundle];
   };
   const pugResult = timeModes(engineModes('pug', pugDir), allHits);
   process.stdout.write(' pug;');
-  const etaResult = timeModes(engineModes('eta', etaDir), allHits);
+  const etaResult = timeModes(engineModes('eta', etaDir, { bundleToo: true }), allHits);
   process.stdout.write(' eta;');
 
   // Where the time goes, for the 50-template workload.
@@ -364,6 +374,7 @@ const ENGINE_LABELS = {
     none: 'no cache (Eta compiles, its cache on)',
     precompiled: 'Eta compileToString functions in a module',
     'bcc-fs': '@bcc/eta + fs, warm',
+    'bcc-fs-bundle': '@bcc/eta + fs, warm, `bundle` option',
   },
 };
 /** The table of one engine's 50-template workload. */

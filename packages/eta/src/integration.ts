@@ -2,6 +2,7 @@ import {
   assertInstallable,
   BccConfigError,
   type BytecodeCache,
+  bundleNameOf,
   type EngineCacheHandle,
   type EngineIntegrationOptions,
   EngineSession,
@@ -12,6 +13,7 @@ import {
   SyncEngineLoader,
   sha256Hex,
   type TemplateEnvironment,
+  WorkingSetBundle,
 } from '@bcc/core';
 
 /** The parts of an `Eta` instance bcc uses. */
@@ -19,6 +21,8 @@ export interface EtaInstance {
   config: Record<string, unknown>;
   compile(str: string, options?: EtaCompileOptions): EtaTemplateFunction;
   compileToString(str: string, options?: EtaCompileOptions): string;
+  /** How Eta reads a template file (`null` in Eta's runtime-only core). */
+  readFile?: ((path: string) => string) | null;
 }
 
 /** What Eta passes to `compile`: `async`, and `filepath` for a template read from a file. */
@@ -31,8 +35,20 @@ export interface EtaCompileOptions {
 /** A compiled Eta template: called with `this` the Eta instance, `(data, options)`. */
 export type EtaTemplateFunction = (this: unknown, data: unknown, options?: unknown) => unknown;
 
-/** Options of {@link useBytecodeCache}: `codeCache` and `onError`, as every engine integration takes. */
-export type UseBytecodeCacheOptions = EngineIntegrationOptions;
+/** Options of {@link useBytecodeCache}: `codeCache` and `onError`, as every engine integration takes, and `bundle`. */
+export interface UseBytecodeCacheOptions extends EngineIntegrationOptions {
+  /**
+   * Keep the file templates this process compiles for `render` (synchronous) as one working-set
+   * bundle as well, under this name (`true`: `'default'`): the next processes read it as one entry
+   * and run it as one script with one V8 code cache, instead of one entry, one script and one
+   * checksum per template. Written by `flush()` (the first process stores the JavaScript, the next
+   * adds V8's code cache). Each template is checked when served: by its file's stamp when Eta's
+   * own `readFile` read it, else by checksum; one whose source changed is compiled on its own and
+   * the next `flush()` writes a new bundle. With an asynchronous store, `preload()` reads the
+   * bundle. Default: none.
+   */
+  bundle?: string | boolean;
+}
 
 /** What {@link EtaBytecodeCache.preload} did. */
 export type EtaPreloadReport = PreloadReport<{ source: string; error: Error }>;
@@ -45,6 +61,27 @@ export interface EtaBytecodeCache extends EngineCacheHandle {
    * (Eta keys those by their resolved path).
    */
   preload(sources: readonly string[], options?: EtaCompileOptions): Promise<EtaPreloadReport>;
+}
+
+/** The shape of the JavaScript {@link EtaTemplateEnvironment.compile} writes: one function expression. */
+function isEtaFunctionCode(js: string): boolean {
+  return (
+    (js.startsWith('(function anonymous(') || js.startsWith('(async function anonymous(')) &&
+    js.endsWith('\n})')
+  );
+}
+
+/**
+ * The `readFile` Eta gives every instance (a class field), or `null` when it cannot be told: a
+ * template read by it is the file's text as it is, which a bundle may vouch for by the file's stamp.
+ */
+function builtInReadFile(eta: EtaInstance): unknown {
+  try {
+    const EtaClass = Object.getPrototypeOf(eta).constructor as new () => EtaInstance;
+    return new EtaClass().readFile ?? null;
+  } catch {
+    return null;
+  }
 }
 
 // Configuration that does not change the generated code (where templates are, whether Eta caches).
@@ -144,6 +181,38 @@ export function useBytecodeCache(
     return { name: filepath ?? `eta:${cache.getSourceChecksum(source)}`, filename: filepath, source };
   };
 
+  // The working-set bundle: the synchronous environment's file templates (what `render` uses).
+  const bundleName = bundleNameOf(options.bundle);
+  const bundle =
+    bundleName === null
+      ? null
+      : new WorkingSetBundle(
+          cache,
+          {
+            get fingerprint() {
+              return environmentFor(false).fingerprint;
+            },
+            engine: 'eta',
+          },
+          {
+            kind: 'eta',
+            name: bundleName,
+            synchronous: loader.mode === 'sync',
+            isMemberCode: isEtaFunctionCode,
+          },
+        );
+  // Eta reads a file and compiles its text at once: the last read says whether a source to
+  // compile is a file's text as read.
+  const originalReadFile = eta.readFile;
+  let lastRead: { path: string; text: string } | null = null;
+  const readThroughBcc = function (this: unknown, path: string): string {
+    const text = (originalReadFile as (path: string) => string).call(this, path);
+    lastRead = { path, text };
+    return text;
+  };
+  if (bundle && typeof originalReadFile === 'function' && originalReadFile === builtInReadFile(eta))
+    eta.readFile = readThroughBcc;
+
   const originalCompile = eta.compile;
   const compileThroughBcc = function (
     this: unknown,
@@ -151,12 +220,24 @@ export function useBytecodeCache(
     compileOptions?: EtaCompileOptions,
   ): EtaTemplateFunction {
     if (typeof source !== 'string') return originalCompile.call(eta, source, compileOptions);
+    const filepath = typeof compileOptions?.filepath === 'string' ? compileOptions.filepath : null;
+    const bundled = bundle !== null && filepath !== null && !compileOptions?.async;
+    if (bundled) {
+      const verbatim = lastRead !== null && lastRead.path === filepath && lastRead.text === source;
+      lastRead = null;
+      const member = bundle.serve(filepath, source, verbatim);
+      if (member) {
+        session.countLoad(member);
+        return member.value as EtaTemplateFunction;
+      }
+    }
     const used = loader.useNow(environmentFor(!!compileOptions?.async), templateOf(source, compileOptions), {
       scriptFilename: compileOptions?.filepath,
     });
     // Not loaded, or V8 refused the generated code: Eta compiles it (and reports it) its own way.
     if (!used) return originalCompile.call(eta, source, compileOptions);
     const { loaded, ready } = used;
+    if (bundled) bundle.record(filepath, loaded);
     // V8 has compiled what the first render ran: take the code cache after it.
     if (!wantCodeCache) return loaded.value;
     return session.persistAfterFirstCall(loaded.value, ready, loader.mode === 'async');
@@ -167,15 +248,21 @@ export function useBytecodeCache(
     cache,
     mode: loader.mode,
     stats: session.stats,
-    flush: () => session.flush(),
-    preload: (sources, preloadOptions) =>
-      loader.prepareAll(
+    flush: async () => {
+      await bundle?.write();
+      await session.flush();
+    },
+    preload: async (sources, preloadOptions) => {
+      await bundle?.ready();
+      return loader.prepareAll(
         sources,
         (source) =>
           loader.prepare(environmentFor(!!preloadOptions?.async), templateOf(source, preloadOptions)),
         (source, error) => ({ source, error }),
-      ),
+      );
+    },
     dispose() {
+      if (eta.readFile === readThroughBcc) eta.readFile = originalReadFile;
       if (eta.compile === compileThroughBcc) {
         // The instance had no own `compile` before: remove ours, the prototype's shows through.
         if (originalCompile === Object.getPrototypeOf(eta).compile)
