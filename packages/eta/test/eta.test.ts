@@ -41,22 +41,28 @@ runEngineSuite<Eta>(
   },
 );
 
-describe('templates read from files', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  const views = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bcc-eta-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'layout.eta'), '<main><%~ it.body %></main>');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A views directory with a layout, an include and a page for each of `pages`. */
+function viewsWith(pages: readonly string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bcc-eta-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'layout.eta'), '<main><%~ it.body %></main>');
+  writeFileSync(join(dir, 'part.eta'), '<p><%= it.items.length %> items</p>');
+  for (const page of pages) {
     writeFileSync(
-      join(dir, 'page.eta'),
-      '<% layout("./layout") %><h1><%= it.name %></h1><%~ include("./part", it) %>',
+      join(dir, `${page}.eta`),
+      `<% layout("./layout") %><h1>${page} <%= it.name %></h1><%~ include("./part", it) %>`,
     );
-    writeFileSync(join(dir, 'part.eta'), '<p><%= it.items.length %> items</p>');
-    return dir;
-  };
+  }
+  return dir;
+}
+
+describe('templates read from files', () => {
+  const views = () => viewsWith(['page']);
 
   it('render() with layouts and includes: same as plain Eta, from the cache warm, keyed by path', () => {
     const dir = views();
@@ -91,23 +97,7 @@ describe('templates read from files', () => {
 });
 
 describe('working-set bundles (option bundle)', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
-  /** Views with a layout, an include and three pages; `ageMs` later their stamps are recorded. */
-  const views = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bcc-eta-bundle-'));
-    dirs.push(dir);
-    writeFileSync(join(dir, 'layout.eta'), '<main><%~ it.body %></main>');
-    writeFileSync(join(dir, 'part.eta'), '<p><%= it.items.length %> items</p>');
-    for (const page of ['a', 'b', 'c'])
-      writeFileSync(
-        join(dir, `${page}.eta`),
-        `<% layout("./layout") %><h1>${page} <%= it.name %></h1><%~ include("./part", it) %>`,
-      );
-    return dir;
-  };
+  const views = () => viewsWith(['a', 'b', 'c']);
   const pages = ['./a', './b', './c'];
   const plain = (dir: string) => pages.map((page) => new Eta({ views: dir, cache: true }).render(page, data));
 
