@@ -47,6 +47,12 @@ export interface BccOptions {
   codeCache?: boolean;
   /** Extension of the templates to preload (default: `@fastify/view`'s for the engine, e.g. `.njk`). */
   extension?: string;
+  /**
+   * Nunjucks and Eta: keep the templates the server loads as one working-set bundle as well, under
+   * this name (`true`: `'default'`), written when the server closes (see the engine's `bundle`
+   * option). The next processes read it as one entry with one V8 code cache. Default: none.
+   */
+  bundle?: string | boolean;
 }
 
 /** Registration options: `@fastify/view`'s own, plus `bcc` (`false` turns bcc off). */
@@ -169,10 +175,17 @@ async function bccView(fastify: FastifyInstance, options: BccViewOptions): Promi
     await fastify.register(fastifyView, viewOptions);
     return;
   }
+  const bundle = bcc?.bundle;
+  if (bundle !== undefined && bundle !== false && engineKey !== 'nunjucks' && engineKey !== 'eta') {
+    throw new BccConfigError(
+      `bcc.bundle is for Nunjucks and Eta templates; ${engineKey} has no working-set bundle (remove the option)`,
+    );
+  }
   const useBytecodeCache = await integration(engineKey);
   const installOptions = {
     codeCache: bcc?.codeCache ?? true,
     onError: (error: Error) => fastify.log.warn(error),
+    ...(bundle !== undefined ? { bundle } : {}),
   };
   const engines = viewOptions.engine as Record<string, unknown>;
   let handle: Handle | null = null;

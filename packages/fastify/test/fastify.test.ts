@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BytecodeCache, MemoryBytecodeCache } from '@bcc/core';
+import { type BytecodeCache, inspectFrame, MemoryBytecodeCache } from '@bcc/core';
 import { FileSystemBytecodeCache } from '@bcc/fs';
 import { AsyncOnlyMemoryCache } from '@bcc/testkit';
 import fastifyView from '@fastify/view';
@@ -166,6 +166,50 @@ describe('@bcc/fastify registration', () => {
       if (previous === undefined) delete process.env.BCC_CACHE;
       else process.env.BCC_CACHE = previous;
     }
+  });
+
+  it('bcc.bundle: Nunjucks keeps the pages a server loaded as one entry, written at close', async () => {
+    const dir = views();
+    const viewOptions = { engine: { nunjucks }, templates: dir, production: true } as BccViewOptions;
+    const cache = new FileSystemBytecodeCache({ directory: join(dir, '.bcc') });
+    const expected = await get(
+      await server((app) => app.register(fastifyView, { ...viewOptions, engine: { nunjucks } }), 'page.njk'),
+    );
+    const names = async () => {
+      const found: string[] = [];
+      for await (const { key } of cache.listEntries()) {
+        const inspected = inspectFrame((await cache.readEntry(key))!);
+        if (inspected.ok) found.push(inspected.info.name);
+      }
+      return found;
+    };
+    const served: Record<string, number>[] = [];
+    for (let round = 0; round < 3; round++) {
+      const app = await server(
+        (a) => a.register(fastifyBcc, { ...viewOptions, bcc: { cache, bundle: 'site' } }),
+        'page.njk',
+      );
+      expect(await get(app)).toEqual(expected);
+      served.push({ ...app.bcc!.stats });
+      await app.close();
+      if (round === 0) expect(await names()).toContain('bundle:site');
+    }
+    // compiled; from the bundle's JavaScript; from the bundle with V8's code
+    expect(served[0]!.compiled).toBe(2);
+    expect(served[1]).toMatchObject({ compiled: 0, cache: 2 });
+    expect(served[2]).toMatchObject({ compiled: 0, cache: 0, cacheV8: 2 });
+  });
+
+  it('bcc.bundle is refused for engines without bundles', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await expect(
+      app.register(fastifyBcc, {
+        engine: { pug },
+        templates: views(),
+        bcc: { cache: new MemoryBytecodeCache(), bundle: 'site' },
+      }),
+    ).rejects.toThrow(/bcc.bundle is for Nunjucks and Eta/);
   });
 
   it('refuses an engine bcc does not serve, and a cache that is not one, with a clear error', async () => {
