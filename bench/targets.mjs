@@ -25,12 +25,20 @@ function roundRatios(a, b) {
 /** `a`'s wall time over `b`'s; NaN when `a` was not measured. */
 const ratioOf = (a, b) => (a ? a.wall / b.wall : Number.NaN);
 
+/**
+ * A target's value and spread for the ratio of two modes' wall times: `pick(m)` gives the mode
+ * and the one it is measured against, once for both.
+ */
+const ratio = (pick) => ({
+  value: (m) => ratioOf(...pick(m)),
+  spread: (m) => roundRatios(...pick(m)),
+});
+
 const TARGETS = [
   {
     what: '50 templates: bcc + fs vs precompiled',
     max: 0.8,
-    value: (m) => m.fifty['bcc-fs'].wall / m.fifty.precompiled.wall,
-    spread: (m) => roundRatios(m.fifty['bcc-fs'], m.fifty.precompiled),
+    ...ratio((m) => [m.fifty['bcc-fs'], m.fifty.precompiled]),
   },
   {
     what: '50 templates: bcc + fs vs the limit',
@@ -40,8 +48,7 @@ const TARGETS = [
   {
     what: 'large app: bcc + fs vs precompiled',
     max: 0.5,
-    value: (m) => m.app['bcc-fs'].wall / m.app.precompiled.wall,
-    spread: (m) => roundRatios(m.app['bcc-fs'], m.app.precompiled),
+    ...ratio((m) => [m.app['bcc-fs'], m.app.precompiled]),
   },
   {
     what: 'small page, in-process load + first render: bcc vs precompiled',
@@ -51,14 +58,12 @@ const TARGETS = [
   {
     what: 'small page, whole process: bcc vs precompiled',
     max: 1.0,
-    value: (m) => m.small['bcc-fs'].wall / m.small.precompiled.wall,
-    spread: (m) => roundRatios(m.small['bcc-fs'], m.small.precompiled),
+    ...ratio((m) => [m.small['bcc-fs'], m.small.precompiled]),
   },
   {
     what: '50 templates: bcc + fs with a bundle vs precompiled',
     max: 0.8,
-    value: (m) => ratioOf(m.fifty['bcc-fs-bundle'], m.fifty.precompiled),
-    spread: (m) => roundRatios(m.fifty['bcc-fs-bundle'], m.fifty.precompiled),
+    ...ratio((m) => [m.fifty['bcc-fs-bundle'], m.fifty.precompiled]),
   },
   {
     what: '50 templates: bcc + fs with a bundle vs the limit',
@@ -68,8 +73,7 @@ const TARGETS = [
   {
     what: 'large app: bcc + fs with a bundle vs precompiled',
     max: 0.5,
-    value: (m) => ratioOf(m.app['bcc-fs-bundle'], m.app.precompiled),
-    spread: (m) => roundRatios(m.app['bcc-fs-bundle'], m.app.precompiled),
+    ...ratio((m) => [m.app['bcc-fs-bundle'], m.app.precompiled]),
   },
   {
     what: 'small page, in-process: bcc with a bundle vs precompiled',
@@ -82,56 +86,47 @@ const TARGETS = [
   {
     what: 'small page, whole process: bcc with a bundle vs precompiled',
     max: 1.0,
-    value: (m) => ratioOf(m.small['bcc-fs-bundle'], m.small.precompiled),
-    spread: (m) => roundRatios(m.small['bcc-fs-bundle'], m.small.precompiled),
+    ...ratio((m) => [m.small['bcc-fs-bundle'], m.small.precompiled]),
   },
   {
     what: 'Handlebars: bcc + fs speed-up over no cache',
     min: 5,
-    value: (m) => m.hbs.none.wall / m.hbs['bcc-fs'].wall,
-    spread: (m) => roundRatios(m.hbs.none, m.hbs['bcc-fs']),
+    ...ratio((m) => [m.hbs.none, m.hbs['bcc-fs']]),
   },
   {
     what: 'Handlebars: bcc + fs vs precompiled',
     max: 0.8,
-    value: (m) => m.hbs['bcc-fs'].wall / m.hbs.precompiled.wall,
-    spread: (m) => roundRatios(m.hbs['bcc-fs'], m.hbs.precompiled),
+    ...ratio((m) => [m.hbs['bcc-fs'], m.hbs.precompiled]),
   },
   {
     what: 'Pug: bcc + fs speed-up over no cache',
     min: 10,
-    value: (m) => m.pug.none.wall / m.pug['bcc-fs'].wall,
-    spread: (m) => roundRatios(m.pug.none, m.pug['bcc-fs']),
+    ...ratio((m) => [m.pug.none, m.pug['bcc-fs']]),
   },
   {
     what: 'Pug: bcc + fs vs precompiled',
     max: 0.8,
-    value: (m) => m.pug['bcc-fs'].wall / m.pug.precompiled.wall,
-    spread: (m) => roundRatios(m.pug['bcc-fs'], m.pug.precompiled),
+    ...ratio((m) => [m.pug['bcc-fs'], m.pug.precompiled]),
   },
   {
     what: 'Eta: bcc + fs vs precompiled',
     max: 0.8,
-    value: (m) => m.eta['bcc-fs'].wall / m.eta.precompiled.wall,
-    spread: (m) => roundRatios(m.eta['bcc-fs'], m.eta.precompiled),
+    ...ratio((m) => [m.eta['bcc-fs'], m.eta.precompiled]),
   },
   {
     what: 'Eta: bcc + fs with a bundle vs precompiled',
     max: 0.8,
-    value: (m) => m.eta['bcc-fs-bundle'].wall / m.eta.precompiled.wall,
-    spread: (m) => roundRatios(m.eta['bcc-fs-bundle'], m.eta.precompiled),
+    ...ratio((m) => [m.eta['bcc-fs-bundle'], m.eta.precompiled]),
   },
   {
     what: '50 templates: bcc + redis with a bundle vs precompiled',
     max: 1.0,
-    value: (m) => ratioOf(m.fifty['bcc-redis-bundle'], m.fifty.precompiled),
-    spread: (m) => roundRatios(m.fifty['bcc-redis-bundle'], m.fifty.precompiled),
+    ...ratio((m) => [m.fifty['bcc-redis-bundle'], m.fifty.precompiled]),
   },
   {
     what: '50 templates: bcc + redis vs precompiled',
     max: 1.0,
-    value: (m) => (m.fifty['bcc-redis'] ? m.fifty['bcc-redis'].wall / m.fifty.precompiled.wall : Number.NaN),
-    spread: (m) => roundRatios(m.fifty['bcc-redis'], m.fifty.precompiled),
+    ...ratio((m) => [m.fifty['bcc-redis'], m.fifty.precompiled]),
   },
 ];
 
