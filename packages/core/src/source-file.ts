@@ -92,15 +92,8 @@ export function stampedSourceChecksum(
   checksumOf: (text: string) => string,
 ): StampedChecksum | undefined {
   const known = remembered.get(path);
-  if (known !== undefined) {
-    let stats: Stats | undefined;
-    try {
-      stats = statSync(path, { throwIfNoEntry: false });
-    } catch {
-      stats = undefined;
-    }
-    const checksum =
-      stats?.isFile() && stampOf(stats) === known.stamp ? known.checksums.get(checksumOf) : undefined;
+  if (known !== undefined && fileStamp(path) === known.stamp) {
+    const checksum = known.checksums.get(checksumOf);
     if (checksum !== undefined) return { checksum, stamp: known.stamp };
   }
   const readAt = Date.now();
