@@ -162,7 +162,7 @@ export class WorkingSetBundle {
     // The stamp is taken after the engine read the file: unchanged since the bundle was written
     // means what was read is what the member was compiled from.
     const unchanged =
-      (verbatim && member.stamp !== null && fileStamp(path) === member.stamp) ||
+      (verbatim && stampHolds(path, member.stamp)) ||
       this.#cache.getSourceChecksum(source) === member.checksum;
     if (!unchanged) {
       this.#stale = true;
@@ -205,7 +205,7 @@ export class WorkingSetBundle {
         const kept: Candidate[] = [];
         for (const [path, member] of state.members) {
           const served = this.#served.has(member.index);
-          if (!served && (member.stamp === null || fileStamp(path) !== member.stamp)) continue;
+          if (!served && !stampHolds(path, member.stamp)) continue;
           const js = `(${Function.prototype.toString.call(state.values[member.index])})`;
           kept.push({ path, checksum: member.checksum, js, stamp: served ? undefined : member.stamp });
         }
@@ -326,6 +326,11 @@ export class WorkingSetBundle {
       codeCache: script.codeCache,
     };
   }
+}
+
+/** The file at `path` still has the listed stamp (`null`: none was recorded, so it cannot). */
+function stampHolds(path: string, stamp: string | null): boolean {
+  return stamp !== null && fileStamp(path) === stamp;
 }
 
 function isListed(value: unknown): value is Listed {
